@@ -1,0 +1,135 @@
+# LUTCore: top-level build.
+#
+#   make run     build everything, boot the VM, run the main job
+#   make test    host unit tests, then the in-VM suite; one summary line
+#   make lint    checkpatch (kernel, QEMU), clang-format and cppcheck
+#   make bench   benchmarks (ratios measured side by side)
+#
+# Host-side artefacts go to build/; QEMU, the guest kernel and Debian
+# sources go to the cache (scripts/lib.sh, default ~/.cache/lutcore).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+TOP     := $(CURDIR)
+BUILD   := $(TOP)/build
+HOST    := $(BUILD)/host
+VMBIN   := $(BUILD)/vm
+STAMPS  := $(BUILD)/stamps
+
+CC      ?= gcc
+# The kselftest harness headers come from Debian's linux-source-6.12.
+KERNEL_DIR_FILE := $(BUILD)/kernel-dir
+KSFT_DIR = $(shell cat $(KERNEL_DIR_FILE) 2>/dev/null)/source/tools/testing/selftests
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wno-unused-parameter -Werror=implicit-function-declaration
+CFLAGS  ?= -O2 -g
+BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -pthread \
+	   -I$(TOP)/lib/include -I$(TOP)/qemu-device -I$(TOP)/uapi/drm \
+	   $(shell pkg-config --cflags libdrm 2>/dev/null)
+LDLIBS  := $(shell pkg-config --libs libdrm 2>/dev/null) -lm -pthread
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+# Fragments add to these lists.
+HOST_TESTS :=		# host unit-test binaries (kselftest harness, TAP)
+HOST_SAN_TESTS :=	# the same tests built with ASan+UBSan
+TOOLS :=		# user tools (host build)
+VM_PROGS :=		# static programs installed in the initramfs /bin
+VM_TESTS :=		# static kselftest binaries run inside the VM
+
+# Canned rules, so that a fragment only names its program and sources.
+# $(call host_test,NAME,SOURCES): a host unit test linked with liblutcore,
+# built twice: plainly and with ASan+UBSan (sources compiled in).
+define host_test
+HOST_TESTS += $(HOST)/tests/$(1)
+HOST_SAN_TESTS += $(HOST)/san/$(1)
+$(HOST)/tests/$(1): $(2) $(LIB_A) $(KERNEL_DIR_FILE)
+	@mkdir -p $$(@D)
+	$$(CC) $$(BASE_CFLAGS) $$(CFLAGS) -I$$(KSFT_DIR) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
+$(HOST)/san/$(1): $(2) $(LIB_SRCS) $(LIB_HDRS) $(KERNEL_DIR_FILE)
+	@mkdir -p $$(@D)
+	$$(CC) $$(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -I$$(KSFT_DIR) -o $$@ $(2) $(LIB_SRCS) $$(LDLIBS)
+endef
+# $(call vm_test,NAME,SOURCES): a static kselftest binary for the VM.
+define vm_test
+VM_TESTS += $(VMBIN)/tests/$(1)
+$(VMBIN)/tests/$(1): $(2) $(LIB_A) $(KERNEL_DIR_FILE)
+	@mkdir -p $$(@D)
+	$$(CC) -static $$(BASE_CFLAGS) $$(CFLAGS) -I$$(KSFT_DIR) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
+endef
+# $(call tool,NAME,SOURCES): a user tool, for the host and (static) the VM.
+define tool
+TOOLS += $(HOST)/bin/$(1)
+VM_PROGS += $(VMBIN)/bin/$(1)
+$(HOST)/bin/$(1): $(2) $(LIB_A)
+	@mkdir -p $$(@D)
+	$$(CC) $$(BASE_CFLAGS) $$(CFLAGS) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
+$(VMBIN)/bin/$(1): $(2) $(LIB_A)
+	@mkdir -p $$(@D)
+	$$(CC) -static $$(BASE_CFLAGS) $$(CFLAGS) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
+endef
+
+include lib/lib.mk
+include $(sort $(wildcard tools/*/rules.mk))
+include $(sort $(wildcard tests/*/rules.mk))
+
+.PHONY: all setup host qemu kernel-fetch module initramfs vm run test test-host \
+	test-vm lint bench clean distclean help
+
+all: host module qemu initramfs
+
+help:
+	@sed -n '3,8p' Makefile | sed 's/^# //'
+
+$(STAMPS)/setup: scripts/setup-host.sh
+	@mkdir -p $(@D)
+	scripts/setup-host.sh
+	@touch $@
+setup: $(STAMPS)/setup
+
+# The cached QEMU build; the script prints the binary's path.
+qemu: $(STAMPS)/setup
+	@mkdir -p $(BUILD)
+	@ln -sfn "$$(scripts/build-qemu.sh)" $(BUILD)/qemu-system-x86_64
+
+$(KERNEL_DIR_FILE): $(STAMPS)/setup scripts/fetch-kernel.sh
+	@mkdir -p $(@D)
+	scripts/fetch-kernel.sh > $@.tmp && mv $@.tmp $@
+kernel-fetch: $(KERNEL_DIR_FILE)
+
+# lutcore.ko, against the linux-headers of exactly the guest kernel.
+module: $(KERNEL_DIR_FILE)
+	$(MAKE) -C kernel KERNEL_DIR_FILE=$(KERNEL_DIR_FILE)
+
+host: $(STAMPS)/setup $(LIB_A) $(LIB_SO) $(TOOLS) $(HOST_TESTS)
+
+initramfs: $(STAMPS)/setup module $(VM_PROGS) $(VM_TESTS)
+	scripts/mkinitramfs.sh --out $(BUILD)/initramfs.cpio.gz \
+		--kernel-dir "$$(cat $(KERNEL_DIR_FILE))" --module kernel/lutcore.ko \
+		--progs "$(VM_PROGS)" --tests "$(VM_TESTS)"
+
+vm: qemu initramfs
+
+# The main job. Until inference lands it prints the device's identity and
+# capabilities as read through the driver.
+run: all
+	tools/vm/lutcore-vm --kernel-dir "$$(cat $(KERNEL_DIR_FILE))" \
+		--initramfs $(BUILD)/initramfs.cpio.gz -- lutcore-info
+
+test: all
+	@scripts/run-tests.sh --build $(BUILD) --kernel-dir "$$(cat $(KERNEL_DIR_FILE))" \
+		--host "$(HOST_TESTS) $(HOST_SAN_TESTS)" --vm "$(notdir $(VM_TESTS))"
+
+test-host: host $(HOST_SAN_TESTS)
+	@scripts/run-tests.sh --build $(BUILD) --host "$(HOST_TESTS) $(HOST_SAN_TESTS)"
+
+lint: $(STAMPS)/setup $(KERNEL_DIR_FILE) qemu
+	@scripts/lint.sh --kernel-dir "$$(cat $(KERNEL_DIR_FILE))"
+
+clean:
+	rm -rf $(BUILD)
+	$(MAKE) -C kernel clean KERNEL_DIR_FILE=/dev/null >/dev/null 2>&1 || true
+
+distclean: clean
+	@echo "the cache ($${LUTCORE_CACHE:-~/.cache/lutcore}) is kept; remove it by hand to start cold"

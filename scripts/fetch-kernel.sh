@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Fetch Debian's 6.12 guest kernel, its headers and the pieces of its source
+# tree we use, into the cache, with `apt-get download` + `dpkg-deb -x`:
+# nothing is installed into /boot or /usr/src.
+#
+#   <cache>/kernel/<ver>/root/boot/vmlinuz-<ver>-amd64       the guest kernel
+#   <cache>/kernel/<ver>/root/lib/modules/<ver>-amd64/       its modules
+#   <cache>/kernel/<ver>/root/usr/src/linux-headers-<ver>-amd64  KDIR
+#   <cache>/kernel/<ver>/source/   checkpatch.pl and the kselftest harness
+#
+# Prints the directory <cache>/kernel/<ver> on stdout.
+. "$(dirname "$0")/lib.sh"
+
+kver=$(guest_kernel_version)
+dir="$LUTCORE_CACHE/kernel/$kver"
+debs="$dir/debs"
+root="$dir/root"
+flav="$kver-$LUTCORE_KFLAVOUR"
+
+fetch() {
+	local pkg=$1
+	local ver
+	ver=$(apt-cache show "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n1)
+	[ -n "$ver" ] || die "package $pkg is not in the archive (apt-get update?)"
+	if ! ls "$debs/${pkg}_"*.deb >/dev/null 2>&1; then
+		log "downloading $pkg $ver"
+		(cd "$debs" && apt-get download -qq "$pkg=$ver" 2>/dev/null) ||
+			die "apt-get download $pkg=$ver failed"
+	fi
+}
+
+extract_all() {
+	local pkg
+	for pkg in "$@"; do
+		fetch "$pkg"
+		dpkg-deb -x "$debs/${pkg}_"*.deb "$root"
+	done
+}
+
+# The package version of the image (6.12.117-1~deb12u1) names the source
+# package version too.
+source_tree() {
+	local pkgver src="$dir/source"
+	[ -f "$src/.done" ] && return
+	pkgver=$(dpkg-deb -f "$debs/linux-image-${flav}_"*.deb Version)
+	mkdir -p "$src"
+	if ! ls "$debs/linux-source-6.12_"*.deb >/dev/null 2>&1; then
+		log "downloading linux-source-6.12 $pkgver (for checkpatch and kselftest)"
+		(cd "$debs" && apt-get download -qq "linux-source-6.12=$pkgver" 2>/dev/null) ||
+			die "apt-get download linux-source-6.12=$pkgver failed"
+	fi
+	log "extracting checkpatch.pl and the kselftest harness"
+	dpkg-deb --fsys-tarfile "$debs/linux-source-6.12_"*.deb |
+		tar -xO --wildcards '*/linux-source-6.12.tar.xz' |
+		tar -xJ -C "$src" --strip-components=1 \
+			--wildcards 'linux-source-6.12/scripts/checkpatch.pl' \
+			'linux-source-6.12/scripts/spelling.txt' \
+			'linux-source-6.12/scripts/const_structs.checkpatch' \
+			'linux-source-6.12/tools/testing/selftests/kselftest*.h' \
+			'linux-source-6.12/Documentation/dev-tools/checkpatch.rst'
+	touch "$src/.done"
+}
+
+mkdir -p "$debs" "$root"
+if [ ! -f "$dir/.done" ]; then
+	extract_all "linux-image-$flav" "linux-headers-$flav" \
+		"linux-headers-$kver-common" "linux-kbuild-$kver"
+	[ -f "$root/boot/vmlinuz-$flav" ] || die "no vmlinuz in linux-image-$flav"
+	[ -d "$root/usr/src/linux-headers-$flav" ] || die "no headers in linux-headers-$flav"
+	touch "$dir/.done"
+fi
+source_tree
+echo "$dir"
