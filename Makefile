@@ -124,7 +124,7 @@ test: all
 test-host: host $(HOST_SAN_TESTS)
 	@scripts/run-tests.sh --build $(BUILD) --host "$(HOST_TESTS) $(HOST_SAN_TESTS)"
 
-lint: $(STAMPS)/setup $(KERNEL_DIR_FILE) qemu
+lint: $(STAMPS)/setup $(KERNEL_DIR_FILE)
 	@scripts/lint.sh --kernel-dir "$$(cat $(KERNEL_DIR_FILE))"
 
 clean:
