@@ -30,6 +30,9 @@ BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -pthread \
 	   $(shell pkg-config --cflags libdrm 2>/dev/null)
 LDLIBS  := $(shell pkg-config --libs libdrm 2>/dev/null) -lm -pthread
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# The kselftest harness defines its functions without prototypes and uses
+# setjmp-free forks that -Wclobbered misreads.
+TEST_CFLAGS = -I$(KSFT_DIR) -Wno-missing-prototypes -Wno-clobbered
 
 # Fragments add to these lists.
 HOST_TESTS :=		# host unit-test binaries (kselftest harness, TAP)
@@ -44,28 +47,28 @@ VM_TESTS :=		# static kselftest binaries run inside the VM
 define host_test
 HOST_TESTS += $(HOST)/tests/$(1)
 HOST_SAN_TESTS += $(HOST)/san/$(1)
-$(HOST)/tests/$(1): $(2) $(LIB_A) $(KERNEL_DIR_FILE)
+$(HOST)/tests/$(1): $(2) $(LIB_A) $(LIB_HDRS) $(KERNEL_DIR_FILE) $$(wildcard $$(dir $$(firstword $(2)))*.h)
 	@mkdir -p $$(@D)
-	$$(CC) $$(BASE_CFLAGS) $$(CFLAGS) -I$$(KSFT_DIR) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
+	$$(CC) $$(BASE_CFLAGS) $$(CFLAGS) $$(TEST_CFLAGS) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
 $(HOST)/san/$(1): $(2) $(LIB_SRCS) $(LIB_HDRS) $(KERNEL_DIR_FILE)
 	@mkdir -p $$(@D)
-	$$(CC) $$(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -I$$(KSFT_DIR) -o $$@ $(2) $(LIB_SRCS) $$(LDLIBS)
+	$$(CC) $$(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) $$(TEST_CFLAGS) -o $$@ $(2) $(LIB_SRCS) $$(LDLIBS)
 endef
 # $(call vm_test,NAME,SOURCES): a static kselftest binary for the VM.
 define vm_test
 VM_TESTS += $(VMBIN)/tests/$(1)
-$(VMBIN)/tests/$(1): $(2) $(LIB_A) $(KERNEL_DIR_FILE)
+$(VMBIN)/tests/$(1): $(2) $(LIB_A) $(LIB_HDRS) $(KERNEL_DIR_FILE) $$(wildcard $$(dir $$(firstword $(2)))*.h)
 	@mkdir -p $$(@D)
-	$$(CC) -static $$(BASE_CFLAGS) $$(CFLAGS) -I$$(KSFT_DIR) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
+	$$(CC) -static $$(BASE_CFLAGS) $$(CFLAGS) $$(TEST_CFLAGS) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
 endef
 # $(call tool,NAME,SOURCES): a user tool, for the host and (static) the VM.
 define tool
 TOOLS += $(HOST)/bin/$(1)
 VM_PROGS += $(VMBIN)/bin/$(1)
-$(HOST)/bin/$(1): $(2) $(LIB_A)
+$(HOST)/bin/$(1): $(2) $(LIB_A) $(LIB_HDRS) $$(wildcard $$(dir $$(firstword $(2)))*.h)
 	@mkdir -p $$(@D)
 	$$(CC) $$(BASE_CFLAGS) $$(CFLAGS) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
-$(VMBIN)/bin/$(1): $(2) $(LIB_A)
+$(VMBIN)/bin/$(1): $(2) $(LIB_A) $(LIB_HDRS) $$(wildcard $$(dir $$(firstword $(2)))*.h)
 	@mkdir -p $$(@D)
 	$$(CC) -static $$(BASE_CFLAGS) $$(CFLAGS) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
 endef
@@ -102,7 +105,7 @@ kernel-fetch: $(KERNEL_DIR_FILE)
 module: $(KERNEL_DIR_FILE)
 	$(MAKE) -C kernel KERNEL_DIR_FILE=$(KERNEL_DIR_FILE)
 
-host: $(STAMPS)/setup $(LIB_A) $(LIB_SO) $(TOOLS) $(HOST_TESTS)
+host: $(STAMPS)/setup $(LIB_A) $(LIB_SO) $(LIB_PC) $(TOOLS) $(HOST_TESTS)
 
 initramfs: $(STAMPS)/setup module $(VM_PROGS) $(VM_TESTS)
 	scripts/mkinitramfs.sh --out $(BUILD)/initramfs.cpio.gz \
