@@ -18,6 +18,14 @@ VMBIN   := $(BUILD)/vm
 STAMPS  := $(BUILD)/stamps
 
 CC      ?= gcc
+# Quiet by default, like Kbuild; V=1 shows the commands.
+ifeq ($(V),1)
+Q :=
+quiet = @:
+else
+Q := @
+quiet = @printf '  %-7s %s\n'
+endif
 # The kselftest harness headers come from Debian's linux-source-6.12.
 KERNEL_DIR_FILE := $(BUILD)/kernel-dir
 KSFT_DIR = $(shell cat $(KERNEL_DIR_FILE) 2>/dev/null)/source/tools/testing/selftests
@@ -49,17 +57,20 @@ HOST_TESTS += $(HOST)/tests/$(1)
 HOST_SAN_TESTS += $(HOST)/san/$(1)
 $(HOST)/tests/$(1): $(2) $(LIB_A) $(LIB_HDRS) $(KERNEL_DIR_FILE) $$(wildcard $$(dir $$(firstword $(2)))*.h)
 	@mkdir -p $$(@D)
-	$$(CC) $$(BASE_CFLAGS) $$(CFLAGS) $$(TEST_CFLAGS) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
+	$$(quiet) TEST $$(notdir $$@)
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(CFLAGS) $$(TEST_CFLAGS) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
 $(HOST)/san/$(1): $(2) $(LIB_SRCS) $(LIB_HDRS) $(KERNEL_DIR_FILE)
 	@mkdir -p $$(@D)
-	$$(CC) $$(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) $$(TEST_CFLAGS) -o $$@ $(2) $(LIB_SRCS) $$(LDLIBS)
+	$$(quiet) SANTEST $$(notdir $$@)
+	$$(Q)$$(CC) $$(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) $$(TEST_CFLAGS) -o $$@ $(2) $(LIB_SRCS) $$(LDLIBS)
 endef
 # $(call vm_test,NAME,SOURCES): a static kselftest binary for the VM.
 define vm_test
 VM_TESTS += $(VMBIN)/tests/$(1)
 $(VMBIN)/tests/$(1): $(2) $(LIB_A) $(LIB_HDRS) $(KERNEL_DIR_FILE) $$(wildcard $$(dir $$(firstword $(2)))*.h)
 	@mkdir -p $$(@D)
-	$$(CC) -static $$(BASE_CFLAGS) $$(CFLAGS) $$(TEST_CFLAGS) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
+	$$(quiet) VMTEST $$(notdir $$@)
+	$$(Q)$$(CC) -static $$(BASE_CFLAGS) $$(CFLAGS) $$(TEST_CFLAGS) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
 endef
 # $(call tool,NAME,SOURCES): a user tool, for the host and (static) the VM.
 define tool
@@ -67,10 +78,12 @@ TOOLS += $(HOST)/bin/$(1)
 VM_PROGS += $(VMBIN)/bin/$(1)
 $(HOST)/bin/$(1): $(2) $(LIB_A) $(LIB_HDRS) $$(wildcard $$(dir $$(firstword $(2)))*.h)
 	@mkdir -p $$(@D)
-	$$(CC) $$(BASE_CFLAGS) $$(CFLAGS) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
+	$$(quiet) TOOL $$(notdir $$@)
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(CFLAGS) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
 $(VMBIN)/bin/$(1): $(2) $(LIB_A) $(LIB_HDRS) $$(wildcard $$(dir $$(firstword $(2)))*.h)
 	@mkdir -p $$(@D)
-	$$(CC) -static $$(BASE_CFLAGS) $$(CFLAGS) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
+	$$(quiet) VMTOOL $$(notdir $$@)
+	$$(Q)$$(CC) -static $$(BASE_CFLAGS) $$(CFLAGS) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
 endef
 
 include lib/lib.mk

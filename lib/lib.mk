@@ -16,14 +16,17 @@ LIB_VERSION := $(shell sed -n 's/^\#define LUT_VERSION[ \t]*"\(.*\)"/\1/p' \
 
 $(HOST)/obj/%.o: $(TOP)/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -fPIC -fvisibility=default -c -o $@ $<
+	$(quiet) CC $(patsubst $(TOP)/%,%,$<)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -fPIC -fvisibility=default -c -o $@ $<
 
 $(LIB_A): $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(quiet) AR $(notdir $@)
+	$(Q)ar rcs $@ $^
 
 $(LIB_SO): $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,liblutcore.so.1 -o $@ $^ $(LDLIBS)
+	$(quiet) LD $(notdir $@)
+	$(Q)$(CC) -shared -Wl,-soname,liblutcore.so.1 -o $@ $^ $(LDLIBS)
 
 $(LIB_PC): $(TOP)/lib/lutcore.pc.in $(TOP)/lib/include/lutcore/lutcore.h
 	@mkdir -p $(@D)

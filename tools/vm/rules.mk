@@ -2,4 +2,5 @@
 VM_PROGS += $(VMBIN)/bin/lutcore-timeout
 $(VMBIN)/bin/lutcore-timeout: $(TOP)/tools/vm/lutcore-timeout.c
 	@mkdir -p $(@D)
-	$(CC) -static $(BASE_CFLAGS) $(CFLAGS) -o $@ $<
+	$(quiet) VMTOOL $(notdir $@)
+	$(Q)$(CC) -static $(BASE_CFLAGS) $(CFLAGS) -o $@ $<
