@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * LUTCore accel driver: DRM_IOCTL_LUTCORE_GET_PARAM.
+ */
+
+#include <linux/bits.h>
+#include <linux/errno.h>
+#include <linux/pci.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+
+#include "lutcore_accel.h"
+#include "lutcore_drv.h"
+
+static int lutcore_param_value(struct lutcore_device *ldev, u32 param,
+			       u64 *value)
+{
+	const struct lutcore_caps *caps = &ldev->caps;
+	struct pci_dev *pdev = to_pci_dev(ldev->drm.dev);
+
+	switch (param) {
+	case DRM_LUTCORE_PARAM_PCI_DEVICE_ID:
+		*value = pdev->device;
+		break;
+	case DRM_LUTCORE_PARAM_PCI_REVISION:
+		*value = pdev->revision;
+		break;
+	case DRM_LUTCORE_PARAM_HW_VERSION:
+		*value = caps->hw_version;
+		break;
+	case DRM_LUTCORE_PARAM_NUM_CORES:
+		*value = caps->num_cores;
+		break;
+	case DRM_LUTCORE_PARAM_ARRAY_M:
+		*value = caps->array_m;
+		break;
+	case DRM_LUTCORE_PARAM_ARRAY_N:
+		*value = caps->array_n;
+		break;
+	case DRM_LUTCORE_PARAM_ARRAY_K:
+		*value = caps->array_k;
+		break;
+	case DRM_LUTCORE_PARAM_ARRAY_MULT:
+		*value = caps->array_mult;
+		break;
+	case DRM_LUTCORE_PARAM_CLOCK_MHZ:
+		*value = caps->clock_mhz;
+		break;
+	case DRM_LUTCORE_PARAM_WEIGHT_FORMATS:
+		*value = caps->weight_formats;
+		break;
+	case DRM_LUTCORE_PARAM_ACT_TYPES:
+		*value = caps->act_types;
+		break;
+	case DRM_LUTCORE_PARAM_VA_BITS:
+		*value = caps->va_bits;
+		break;
+	case DRM_LUTCORE_PARAM_PAGE_SIZE:
+		*value = BIT_ULL(caps->page_shift);
+		break;
+	case DRM_LUTCORE_PARAM_QUEUE_DEPTH:
+		*value = caps->queue_depth;
+		break;
+	case DRM_LUTCORE_PARAM_FEATURES:
+		*value = caps->features;
+		break;
+	case DRM_LUTCORE_PARAM_PT_LEVELS:
+		*value = caps->pt_levels;
+		break;
+	default:
+		return -EINVAL;
+	}
+
+	return 0;
+}
+
+int lutcore_ioctl_get_param(struct drm_device *drm, void *data,
+			    struct drm_file *file)
+{
+	struct drm_lutcore_get_param *args = data;
+	u64 value;
+	int idx, ret;
+
+	if (args->pad)
+		return -EINVAL;
+
+	/*
+	 * The values are cached, but once the device is unplugged no ioctl
+	 * may succeed (drm-uapi.rst, hot-unplug), and parameters that read
+	 * live counters will need the registers.
+	 */
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+	ret = lutcore_param_value(to_lutcore_device(drm), args->param, &value);
+	drm_dev_exit(idx);
+	if (ret)
+		return ret;
+
+	/* drm_ioctl() copies the struct back even on error: leave it as given. */
+	args->value = value;
+
+	return 0;
+}

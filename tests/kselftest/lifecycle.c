@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * lutcore-lifecycle: the driver lets go of the device cleanly.
+ *
+ *  - unbind with a file still open: the open file gets -ENODEV, the node
+ *    goes away, close works, and a rebind brings the device back;
+ *  - module unload is refused while a file is open;
+ *  - module unload after the last close, then a reload.
+ *
+ * The unload test does the unload itself, with delete_module(2), and loads
+ * the module again with finit_module(2) from the lutcore.ko it finds (see
+ * find_module_file()), so a failure points at the step that failed and the
+ * device is back for whatever runs next, in any order; the VM's runner
+ * still ends with its own rmmod. The module file is located before anything
+ * is unloaded: without one the test skips rather than leave the machine
+ * without its driver. Every test's teardown rebinds and reloads whatever a
+ * failed test left unbound or unloaded.
+ *
+ * The suite needs exclusive use of the device (no other open files).
+ */
+#include <ftw.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <linux/module.h>
+
+#include "lutcore_test.h"
+#include "kselftest_harness.h"
+
+#ifndef MODULE_INIT_COMPRESSED_FILE
+#define MODULE_INIT_COMPRESSED_FILE 4
+#endif
+
+#define MODULE_NAME "lutcore"
+#define DRIVER_DIR  "/sys/bus/pci/drivers/" MODULE_NAME
+#define MODULE_DIR  "/sys/module/" MODULE_NAME
+/* How long the node may take to come back after a bind or a load. */
+#define REAPPEAR_MS 5000
+
+static int sys_delete_module(const char *name, unsigned int flags)
+{
+	return syscall(SYS_delete_module, name, flags) ? -errno : 0;
+}
+
+static int sys_finit_module(const char *path)
+{
+	size_t n = strlen(path);
+	unsigned int flags = 0;
+	int fd, ret;
+
+	/* The kernel decompresses a .ko.xz/.zst/.gz if asked to. */
+	if (n < 3 || strcmp(path + n - 3, ".ko"))
+		flags |= MODULE_INIT_COMPRESSED_FILE;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", flags) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static char found_ko[PATH_MAX];
+
+static int find_ko_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	const char *base = path + ftw->base;
+
+	if (type != FTW_F || strncmp(base, MODULE_NAME ".ko", 10))
+		return 0;
+	snprintf(found_ko, sizeof(found_ko), "%s", path);
+	return 1;
+}
+
+/*
+ * Where the module's file is, into buf; 0 or -ENOENT. $LUTCORE_KO, else the
+ * running kernel's module tree (an installed module), else the top of
+ * /lib/modules (the VM's initramfs keeps its modules there, flat).
+ */
+static int find_module_file(char *buf, size_t len)
+{
+	const char *env = getenv("LUTCORE_KO");
+	char dir[PATH_MAX];
+	struct utsname u;
+
+	if (env && *env) {
+		snprintf(buf, len, "%s", env);
+		return access(buf, R_OK) ? -errno : 0;
+	}
+	if (uname(&u))
+		return -errno;
+	snprintf(dir, sizeof(dir), "/lib/modules/%s", u.release);
+	found_ko[0] = '\0';
+	if (nftw(dir, find_ko_cb, 16, FTW_PHYS) == 1) {
+		snprintf(buf, len, "%s", found_ko);
+		return 0;
+	}
+	snprintf(buf, len, "/lib/modules/%s.ko", MODULE_NAME);
+	return access(buf, R_OK) ? -ENOENT : 0;
+}
+
+/* The PCI function behind the device node, e.g. 0000:00:02.0. */
+static int device_pci_name(int fd, char *buf, size_t len)
+{
+	char dir[64], path[96];
+	int ret;
+
+	ret = lt_sysfs_dir(fd, dir, sizeof(dir));
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/device", dir);
+	return lt_link_name(path, buf, len);
+}
+
+static int is_bound(const char *pci)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), DRIVER_DIR "/%s", pci);
+	return !access(path, F_OK);
+}
+
+FIXTURE(lifecycle)
+{
+	int fd;
+	char pci[64];
+	char ko[PATH_MAX];
+};
+
+FIXTURE_SETUP(lifecycle)
+{
+	self->fd = lt_open();
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", lt_dev_path(), strerror(errno));
+	ASSERT_EQ(0, device_pci_name(self->fd, self->pci, sizeof(self->pci)));
+	if (find_module_file(self->ko, sizeof(self->ko)))
+		self->ko[0] = '\0';
+}
+
+/* Put back whatever a failed test left behind, so later suites run. */
+FIXTURE_TEARDOWN(lifecycle)
+{
+	int fd;
+
+	if (self->fd >= 0)
+		close(self->fd);
+	if (access(MODULE_DIR, F_OK) && self->ko[0])
+		sys_finit_module(self->ko);
+	if (!access(MODULE_DIR, F_OK) && !is_bound(self->pci))
+		lt_write_file(DRIVER_DIR "/bind", self->pci);
+	fd = lt_open_wait(REAPPEAR_MS);
+	if (fd >= 0)
+		close(fd);
+}
+
+TEST_F(lifecycle, unbind_with_open_file)
+{
+	char name[32];
+	int fd, ret;
+	__u64 v;
+
+	ASSERT_EQ(0, lt_get_param(self->fd, DRM_LUTCORE_PARAM_NUM_CORES, &v));
+	ret = lt_write_file(DRIVER_DIR "/unbind", self->pci);
+	ASSERT_EQ(0, ret) TH_LOG("unbind %s: %s", self->pci, strerror(-ret));
+	EXPECT_FALSE(is_bound(self->pci));
+
+	/* The file outlives the device; everything on it fails -ENODEV. */
+	EXPECT_EQ(-ENODEV, lt_get_param(self->fd, DRM_LUTCORE_PARAM_NUM_CORES, &v));
+	EXPECT_EQ(-ENODEV, lt_driver_name(self->fd, name, sizeof(name)));
+	/* No new file can be opened on the removed node. */
+	fd = lt_open();
+	EXPECT_GT(0, fd);
+	if (fd >= 0)
+		close(fd);
+	EXPECT_EQ(0, close(self->fd));
+	self->fd = -1;
+
+	ret = lt_write_file(DRIVER_DIR "/bind", self->pci);
+	ASSERT_EQ(0, ret) TH_LOG("bind %s: %s", self->pci, strerror(-ret));
+	self->fd = lt_open_wait(REAPPEAR_MS);
+	ASSERT_LE(0, self->fd) TH_LOG("reopen after rebind: %s", strerror(-self->fd));
+	EXPECT_EQ(0, lt_get_param(self->fd, DRM_LUTCORE_PARAM_NUM_CORES, &v));
+}
+
+TEST_F(lifecycle, unload_refused_while_open)
+{
+	__u64 v;
+
+	if (access(MODULE_DIR "/refcnt", F_OK))
+		SKIP(return, "lutcore is built in");
+	/* delete_module() never waits; a busy module is -EWOULDBLOCK. */
+	EXPECT_EQ(-EWOULDBLOCK, sys_delete_module(MODULE_NAME, O_NONBLOCK));
+	EXPECT_EQ(0, access(MODULE_DIR, F_OK));
+	EXPECT_EQ(0, lt_get_param(self->fd, DRM_LUTCORE_PARAM_NUM_CORES, &v));
+}
+
+TEST_F(lifecycle, unload_after_last_close_and_reload)
+{
+	char refcnt[16];
+	int fd, ret;
+	__u64 v;
+
+	if (access(MODULE_DIR "/refcnt", F_OK))
+		SKIP(return, "lutcore is built in");
+	if (!self->ko[0])
+		SKIP(return, "no lutcore.ko under /lib/modules to reload; set LUTCORE_KO");
+
+	EXPECT_EQ(0, close(self->fd));
+	self->fd = -1;
+	ASSERT_EQ(0, lt_read_file(MODULE_DIR "/refcnt", refcnt, sizeof(refcnt)));
+	ASSERT_STREQ("0", refcnt) TH_LOG("someone else holds the device open");
+
+	ret = sys_delete_module(MODULE_NAME, O_NONBLOCK);
+	ASSERT_EQ(0, ret) TH_LOG("delete_module: %s", strerror(-ret));
+	EXPECT_NE(0, access(MODULE_DIR, F_OK));
+	fd = lt_open();
+	EXPECT_GT(0, fd);
+	if (fd >= 0)
+		close(fd);
+
+	ret = sys_finit_module(self->ko);
+	ASSERT_EQ(0, ret) TH_LOG("load %s: %s", self->ko, strerror(-ret));
+	self->fd = lt_open_wait(REAPPEAR_MS);
+	ASSERT_LE(0, self->fd) TH_LOG("reopen after reload: %s", strerror(-self->fd));
+	EXPECT_EQ(0, lt_get_param(self->fd, DRM_LUTCORE_PARAM_NUM_CORES, &v));
+}
+
+TEST_HARNESS_MAIN
