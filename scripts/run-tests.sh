@@ -88,7 +88,8 @@ run_vm_suite() {
 	local kargs=() status t
 	[ -n "$kdir" ] && kargs=(--kernel-dir "$kdir")
 	echo "booting the VM for the in-VM suite ($(echo $vm | wc -w) test binaries)" >&2
-	"$TOP/tools/vm/lutcore-vm" "${kargs[@]}" --timeout 3000 --out "$logs/vm" \
+	# debug-hooks=on: the hang-recovery tests need the device's hang hook.
+	"$TOP/tools/vm/lutcore-vm" "${kargs[@]}" --timeout 3000 --out "$logs/vm" --device debug-hooks=on \
 		-- lutcore-run-tests >"$logs/vm/stdout" 2>"$logs/vm/stderr"
 	status=$?
 	cat "$logs/vm/stderr" >&2
