@@ -33,7 +33,7 @@ KSFT_DIR = $(shell cat $(KERNEL_DIR_FILE) 2>/dev/null)/source/tools/testing/self
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wno-unused-parameter -Werror=implicit-function-declaration
 CFLAGS  ?= -O2 -g
-BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -pthread \
+BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -pthread -ffp-contract=off \
 	   -I$(TOP)/lib/include -I$(TOP)/qemu-device -I$(TOP)/uapi/drm \
 	   $(shell pkg-config --cflags libdrm 2>/dev/null)
 LDLIBS  := $(shell pkg-config --libs libdrm 2>/dev/null) -lm -pthread

@@ -8,6 +8,8 @@
 PACKAGES=(
 	# our C code, library, tools and lint
 	gcc make pkg-config libdrm-dev clang clang-format cppcheck
+	# libFuzzer's runtime (only a Recommends of clang)
+	libclang-rt-14-dev
 	# QEMU's build (x86_64-softmmu only)
 	dpkg-dev meson ninja-build libglib2.0-dev libpixman-1-dev zlib1g-dev libfdt-dev
 	python3 bzip2 xz-utils rsync
