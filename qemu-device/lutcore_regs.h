@@ -70,7 +70,7 @@
 /* Optional features. */
 #define LUTCORE_REG_CAP_FEATURES        0x0028
 #define   LUTCORE_FEATURE_MMU           (1u << 0)
-#define   LUTCORE_FEATURE_DEBUG_HANG    (1u << 1)       /* test-only hang hook */
+#define   LUTCORE_FEATURE_DEBUG_HANG    (1u << 1)       /* test-only hook */
 
 /* ---- Control, status, interrupts ---------------------------------------- */
 
@@ -89,7 +89,9 @@
 #define LUTCORE_REG_IRQ_MASK            0x0054
 #define   LUTCORE_IRQ_JOB_DONE(core)    (1u << (core))
 #define   LUTCORE_IRQ_JOB_ERROR(core)   (1u << (8 + (core)))
-#define   LUTCORE_IRQ_ALL               0x0000ffffu
+/* A SIGNAL instruction with LUTC_SIG_IRQ ran on the core (lutcore_isa.h). */
+#define   LUTCORE_IRQ_SIGNAL(core)      (1u << (16 + (core)))
+#define   LUTCORE_IRQ_ALL               0x00ffffffu
 /* Debug hooks; writes are ignored unless LUTCORE_FEATURE_DEBUG_HANG. */
 #define LUTCORE_REG_DEBUG               0x0060
 #define   LUTCORE_DEBUG_HANG_NEXT_JOB   (1u << 0)
@@ -107,7 +109,7 @@
 #define LUTCORE_CORE_KICK               0x18
 /* Completion (read-only). */
 #define LUTCORE_CORE_DONE_SEQNO         0x20
-#define LUTCORE_CORE_ERROR              0x24    /* LUTCORE_ERR_* of ERROR_SEQNO */
+#define LUTCORE_CORE_ERROR              0x24    /* ERR_* of ERROR_SEQNO */
 #define LUTCORE_CORE_ERROR_SEQNO        0x28
 #define LUTCORE_CORE_FAULT_ADDR_LO      0x2c
 #define LUTCORE_CORE_FAULT_ADDR_HI      0x30
@@ -125,12 +127,12 @@
 
 /* Job error codes (LUTCORE_CORE_ERROR). */
 #define LUTCORE_ERR_NONE                0
-#define LUTCORE_ERR_BAD_OPCODE          1       /* unknown opcode or reserved bits */
-#define LUTCORE_ERR_BAD_OPERAND         2       /* size, alignment or type invalid */
+#define LUTCORE_ERR_BAD_OPCODE          1       /* bad opcode, reserved bits */
+#define LUTCORE_ERR_BAD_OPERAND         2       /* bad size, alignment, type */
 #define LUTCORE_ERR_PAGE_FAULT          3       /* unmapped device VA */
 #define LUTCORE_ERR_WRITE_FAULT         4       /* write to a read-only page */
 #define LUTCORE_ERR_BUS                 5       /* DMA to guest memory failed */
-#define LUTCORE_ERR_BAD_STREAM          6       /* stream size/alignment invalid */
+#define LUTCORE_ERR_BAD_STREAM          6       /* bad stream size/alignment */
 #define LUTCORE_ERR_QUEUE_FULL          7       /* KICK with the queue full */
 
 /* ---- Device MMU --------------------------------------------------------- */
