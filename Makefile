@@ -59,7 +59,7 @@ $(HOST)/tests/$(1): $(2) $(LIB_A) $(LIB_HDRS) $(KERNEL_DIR_FILE) $$(wildcard $$(
 	@mkdir -p $$(@D)
 	$$(quiet) TEST $$(notdir $$@)
 	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(CFLAGS) $$(TEST_CFLAGS) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
-$(HOST)/san/$(1): $(2) $(LIB_SRCS) $(LIB_HDRS) $(KERNEL_DIR_FILE)
+$(HOST)/san/$(1): $(2) $(LIB_SRCS) $(LIB_HDRS) $(KERNEL_DIR_FILE) $$(wildcard $$(dir $$(firstword $(2)))*.h)
 	@mkdir -p $$(@D)
 	$$(quiet) SANTEST $$(notdir $$@)
 	$$(Q)$$(CC) $$(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) $$(TEST_CFLAGS) -o $$@ $(2) $(LIB_SRCS) $$(LDLIBS)
