@@ -84,14 +84,27 @@ parse_vm() {
 	done
 }
 
+# debug-hooks=on: the hang-recovery tests need the device's hang hook.
+boot_vm() {
+	"$TOP/tools/vm/lutcore-vm" "$@" --timeout 3000 --out "$logs/vm" --device debug-hooks=on \
+		-- lutcore-run-tests >"$logs/vm/stdout" 2>"$logs/vm/stderr"
+}
+
 run_vm_suite() {
 	local kargs=() status t
 	[ -n "$kdir" ] && kargs=(--kernel-dir "$kdir")
 	echo "booting the VM for the in-VM suite ($(echo $vm | wc -w) test binaries)" >&2
-	# debug-hooks=on: the hang-recovery tests need the device's hang hook.
-	"$TOP/tools/vm/lutcore-vm" "${kargs[@]}" --timeout 3000 --out "$logs/vm" --device debug-hooks=on \
-		-- lutcore-run-tests >"$logs/vm/stdout" 2>"$logs/vm/stderr"
+	boot_vm "${kargs[@]}"
 	status=$?
+	# A VM that died before init ran a single test is a boot failure, not
+	# a test result: say so, keep its logs, and boot once more.
+	if [ $status -ge 124 ] && ! grep -q '^LUTCORE-BEGIN ' "$logs/vm/results.log"; then
+		echo "the VM failed to boot (status $status); console kept in $logs/vm-boot-failure; retrying once" >&2
+		rm -rf "$logs/vm-boot-failure"
+		cp -r "$logs/vm" "$logs/vm-boot-failure"
+		boot_vm "${kargs[@]}"
+		status=$?
+	fi
 	cat "$logs/vm/stderr" >&2
 	for t in $vm; do
 		grep -q "^LUTCORE-BEGIN $t\$" "$logs/vm/results.log" ||
