@@ -8,7 +8,6 @@
  * s * (q' - z) with q' = sum_b pw[b] (2 w_b - 1) decoded from the
  * sign-inverted nibbles. Only the rows named by ids are read.
  */
-#include <math.h>
 #include "lut_engine_int.h"
 
 struct embed_args {

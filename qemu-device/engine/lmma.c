@@ -10,9 +10,9 @@
  *
  * Work is split into items of (64-row weight tile, block of activation
  * rows) and spread over the engine's threads; each item reads its tile of
- * packed weights once and reuses it for all of its rows.
+ * packed weights once and reuses it for all of its rows, a chunk at a time
+ * (group_sums), two rows per pass with I8 tables (the array's M = 2).
  */
-#include <math.h>
 #include "lmma_int.h"
 
 #define LMMA_ROWS_PER_ITEM      8

@@ -27,6 +27,11 @@
 #define LUT_ENGINE_PORTABLE     (1u << 0)       /* never use AVX2 kernels */
 #define LUT_ENGINE_MAX_THREADS  64
 
+/*
+ * The array shape, multiplier, cores, clock, lanes and bandwidth only feed
+ * the cycle model: operand layouts are fixed by the ISA (lutcore_isa.h)
+ * whatever array the modeled device has.
+ */
 struct lut_engine_config {
     uint32_t array_m;           /* LUT array shape: M2N64K4 by default */
     uint32_t array_n;
@@ -43,7 +48,8 @@ struct lut_engine_config {
 
 /*
  * Fill cfg with the defaults: M2N64K4, X = 1, 1 core, 1000 MHz, 64 vector
- * lanes, 64 bytes per cycle, 1 host thread. The environment variable
+ * lanes, 64 bytes per cycle, 16 cycles per instruction issue, 1 host
+ * thread. The environment variable
  * LUTCORE_ENGINE_PORTABLE=1 sets LUT_ENGINE_PORTABLE (tests use it).
  */
 void lut_engine_config_default(struct lut_engine_config *cfg);
