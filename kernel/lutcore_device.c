@@ -13,11 +13,52 @@
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
 #include <linux/iopoll.h>
+#include <linux/moduleparam.h>
 #include <linux/pci.h>
 #include <drm/drm_drv.h>
+#include <drm/drm_managed.h>
 #include <drm/drm_print.h>
 
 #include "lutcore_drv.h"
+#include "lutcore_job.h"
+
+static unsigned int lutcore_job_timeout_ms = 2000;
+static unsigned int lutcore_max_jobs_per_core = 2;
+
+static int lutcore_set_timeout(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, 10 * 60 * 1000);
+}
+
+static const struct kernel_param_ops lutcore_timeout_ops = {
+	.set = lutcore_set_timeout,
+	.get = param_get_uint,
+};
+
+/* Read when a device binds: a change applies to devices bound later. */
+module_param_cb(job_timeout_ms, &lutcore_timeout_ops, &lutcore_job_timeout_ms, 0644);
+MODULE_PARM_DESC(job_timeout_ms, "A job running longer is hung: the device is reset (ms, 1..600000, default 2000)");
+
+static int lutcore_set_jobs(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, 256);
+}
+
+static const struct kernel_param_ops lutcore_jobs_ops = {
+	.set = lutcore_set_jobs,
+	.get = param_get_uint,
+};
+
+/*
+ * Two jobs per core by default, like panfrost's two job slots: the core
+ * starts the next job the moment one ends instead of idling through the
+ * interrupt -> scheduler -> KICK turnaround. More hide it better for tiny
+ * jobs, but the scheduler re-arms its timeout whenever a job reaches the
+ * hardware, so a hang is detected up to this many timeouts late; 1 makes
+ * the timeout measure the running job alone.
+ */
+module_param_cb(max_jobs_per_core, &lutcore_jobs_ops, &lutcore_max_jobs_per_core, 0644);
+MODULE_PARM_DESC(max_jobs_per_core, "Jobs the driver keeps in a core's hardware queue (1..256, at most the device's queue depth, default 2)");
 
 /*
  * A soft reset completes once aborted jobs stop touching memory, which
@@ -133,18 +174,28 @@ static bool lutcore_reset_done(struct lutcore_device *ldev)
 	       !(lutcore_read(ldev, LUTCORE_REG_STATUS) & LUTCORE_STATUS_RESETTING);
 }
 
-/*
- * Soft reset drops every queued and running job and leaves the device
- * disabled with interrupts masked: the state in which it neither starts
- * DMA nor raises interrupts, whatever an earlier driver instance left.
+/**
+ * lutcore_hw_soft_reset() - soft-reset the device and wait for it
+ * @ldev: the device, registers mapped
+ * @ctrl: CTRL bits to leave set (ENABLE, or 0 to stay disabled)
+ *
+ * Drops every queued job, aborts the running ones and returns once they
+ * have stopped touching memory (docs/device.md, section 6), so their
+ * buffers and page tables may be freed afterwards. Keeps IRQ_MASK and
+ * DONE_SEQNO; clears IRQ_STATUS.
+ *
+ * Return: 0, -ENODEV if the device no longer answers (surprise removal),
+ * -ETIMEDOUT if the reset does not complete.
  */
-static int lutcore_hw_reset(struct lutcore_device *ldev)
+int lutcore_hw_soft_reset(struct lutcore_device *ldev, u32 ctrl)
 {
 	bool done;
 	int ret;
 
-	lutcore_write(ldev, LUTCORE_REG_IRQ_MASK, 0);
-	lutcore_write(ldev, LUTCORE_REG_CTRL, LUTCORE_CTRL_SOFT_RESET);
+	lutcore_write(ldev, LUTCORE_REG_CTRL, ctrl | LUTCORE_CTRL_SOFT_RESET);
+	/* A removed PCI function reads all ones: nothing left to wait for. */
+	if (lutcore_read(ldev, LUTCORE_REG_CTRL) == ~0u)
+		return -ENODEV;
 	ret = read_poll_timeout(lutcore_reset_done, done, done, LUTCORE_POLL_US,
 				LUTCORE_TIMEOUT_US, false, ldev);
 	if (ret) {
@@ -156,6 +207,17 @@ static int lutcore_hw_reset(struct lutcore_device *ldev)
 	lutcore_write(ldev, LUTCORE_REG_IRQ_STATUS, LUTCORE_IRQ_ALL);
 
 	return 0;
+}
+
+/*
+ * Soft reset drops every queued and running job and leaves the device
+ * disabled with interrupts masked: the state in which it neither starts
+ * DMA nor raises interrupts, whatever an earlier driver instance left.
+ */
+static int lutcore_hw_reset(struct lutcore_device *ldev)
+{
+	lutcore_write(ldev, LUTCORE_REG_IRQ_MASK, 0);
+	return lutcore_hw_soft_reset(ldev, 0);
 }
 
 static void lutcore_hw_disable(void *data)
@@ -176,8 +238,10 @@ static int lutcore_hw_enable(struct lutcore_device *ldev)
 	unsigned int i;
 	int ret;
 
+	/* SIGNAL(c) stays masked: no uapi waits for in-stream signals. */
 	for (i = 0; i < ldev->caps.num_cores; i++)
 		mask |= LUTCORE_IRQ_JOB_DONE(i) | LUTCORE_IRQ_JOB_ERROR(i);
+	ldev->irq_mask = mask;
 	lutcore_write(ldev, LUTCORE_REG_IRQ_MASK, mask);
 	lutcore_write(ldev, LUTCORE_REG_CTRL, LUTCORE_CTRL_ENABLE);
 
@@ -189,28 +253,6 @@ static int lutcore_hw_enable(struct lutcore_device *ldev)
 			status);
 
 	return ret;
-}
-
-/*
- * Vector n belongs to core n, so a handler touches only its own core's
- * bits: the other cores' bits are being handled on their own vectors.
- * With no jobs yet there is nothing to complete, but the bits must still
- * be cleared (write 1): an acknowledged JOB_ERROR is what lets a halted
- * core go on.
- */
-static irqreturn_t lutcore_core_irq(int irq, void *data)
-{
-	struct lutcore_core *core = data;
-	struct lutcore_device *ldev = core->ldev;
-	u32 status;
-
-	status = lutcore_read(ldev, LUTCORE_REG_IRQ_STATUS) &
-		 (LUTCORE_IRQ_JOB_DONE(core->id) | LUTCORE_IRQ_JOB_ERROR(core->id));
-	if (!status)
-		return IRQ_NONE;
-	lutcore_write(ldev, LUTCORE_REG_IRQ_STATUS, status);
-
-	return IRQ_HANDLED;
 }
 
 static int lutcore_irq_init(struct lutcore_device *ldev)
@@ -283,6 +325,8 @@ static int lutcore_hw_init(struct lutcore_device *ldev)
 	ret = lutcore_read_caps(ldev);
 	if (ret)
 		return ret;
+	ldev->credit_limit = min(READ_ONCE(lutcore_max_jobs_per_core),
+				 ldev->caps.queue_depth);
 	ret = lutcore_check_scratch(ldev);
 	if (ret)
 		return ret;
@@ -295,6 +339,11 @@ static int lutcore_hw_init(struct lutcore_device *ldev)
 	if (ret)
 		return dev_err_probe(dev, ret, "no usable DMA mask\n");
 	pci_set_master(pdev);
+
+	/* Before the interrupts: the handlers complete the schedulers' jobs. */
+	ret = lutcore_sched_init_all(ldev);
+	if (ret)
+		return ret;
 
 	ret = lutcore_irq_init(ldev);
 	if (ret)
@@ -319,6 +368,14 @@ int lutcore_device_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (IS_ERR(ldev))
 		return PTR_ERR(ldev);
 	pci_set_drvdata(pdev, ldev);
+	ldev->timeout_ms = READ_ONCE(lutcore_job_timeout_ms);
+	ret = drmm_mutex_init(&ldev->drm, &ldev->reset_lock);
+	if (ret)
+		return ret;
+	ret = drmm_mutex_init(&ldev->drm, &ldev->bo_lock);
+	if (ret)
+		return ret;
+	INIT_LIST_HEAD(&ldev->bo_list);
 
 	ret = pcim_enable_device(pdev);
 	if (ret)
@@ -331,13 +388,15 @@ int lutcore_device_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = drm_dev_register(&ldev->drm, 0);
 	if (ret)
 		return dev_err_probe(&pdev->dev, ret, "cannot register DRM device\n");
+	lutcore_debugfs_init(ldev);
 
 	caps = &ldev->caps;
-	drm_info(&ldev->drm, "LUTCore v%u.%u, cores: %u, LUT array M%uN%uK%u x%u at %u MHz, VA bits: %u\n",
+	drm_info(&ldev->drm, "LUTCore v%u.%u, cores: %u, LUT array M%uN%uK%u x%u at %u MHz, VA bits: %u, jobs per core: %u, timeout: %u ms\n",
 		 LUTCORE_VERSION_MAJOR(caps->hw_version),
 		 LUTCORE_VERSION_MINOR(caps->hw_version), caps->num_cores,
 		 caps->array_m, caps->array_n, caps->array_k, caps->array_mult,
-		 caps->clock_mhz, caps->va_bits);
+		 caps->clock_mhz, caps->va_bits, ldev->credit_limit,
+		 ldev->timeout_ms);
 
 	return 0;
 }
@@ -348,11 +407,15 @@ void lutcore_device_remove(struct pci_dev *pdev)
 
 	/*
 	 * Unplug first: new ioctls fail with -ENODEV and running ones are
-	 * waited for, so none touches the registers after this. The devres
-	 * actions of probe then quiesce the hardware and release the rest;
-	 * the DRM device itself lives on until its last file is closed.
+	 * waited for, so none touches the registers after this. Then stop
+	 * the device's DMA, and only then fail the jobs it had (-ENODEV):
+	 * failing a job may free its buffers and page tables. The devres
+	 * actions of probe release the rest; the DRM device, the schedulers
+	 * and every buffer live on until the last file and mapping are gone.
 	 */
 	drm_dev_unplug(&ldev->drm);
+	lutcore_hw_disable(ldev);
+	lutcore_reset_unplug(ldev);
 }
 
 /* Quiesce before kexec or power-off, so the device stops DMA into memory. */

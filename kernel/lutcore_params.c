@@ -8,11 +8,61 @@
 #include <linux/pci.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
+#include <drm/drm_print.h>
 
 #include "lutcore_accel.h"
 #include "lutcore_drv.h"
+#include "lutcore_gem.h"
+#include "lutcore_mmu.h"
 
-static int lutcore_param_value(struct lutcore_device *ldev, u32 param,
+/* Parameters of the driver and of the asking file, not of the device. */
+static int lutcore_param_driver(struct lutcore_device *ldev,
+				struct lutcore_file_priv *lfile, u32 param,
+				u64 *value)
+{
+	switch (param) {
+	case DRM_LUTCORE_PARAM_RESET_COUNT:
+		*value = atomic_read(&ldev->reset_count);
+		break;
+	case DRM_LUTCORE_PARAM_FILE_RESET_COUNT:
+		*value = atomic_read(&lfile->reset_count);
+		break;
+	case DRM_LUTCORE_PARAM_FILE_BANNED:
+		*value = !!atomic_read(&lfile->banned);
+		break;
+	case DRM_LUTCORE_PARAM_VA_START:
+		*value = LUTCORE_VA_START;
+		break;
+	case DRM_LUTCORE_PARAM_VA_SIZE:
+		*value = lutcore_vm_va_end(ldev) - LUTCORE_VA_START;
+		break;
+	case DRM_LUTCORE_PARAM_JOB_TIMEOUT_MS:
+		*value = ldev->timeout_ms;
+		break;
+	case DRM_LUTCORE_PARAM_MAX_BO_SIZE:
+		*value = lutcore_gem_max_size(ldev);
+		break;
+	case DRM_LUTCORE_PARAM_MAX_SUBMIT_BOS:
+		*value = LUTCORE_MAX_SUBMIT_BOS;
+		break;
+	case DRM_LUTCORE_PARAM_MAX_SUBMIT_SYNCS:
+		*value = LUTCORE_MAX_SUBMIT_SYNCS;
+		break;
+	case DRM_LUTCORE_PARAM_JOB_HISTORY:
+		*value = LUTCORE_JOB_HISTORY;
+		break;
+	case DRM_LUTCORE_PARAM_MAX_JOBS_PER_CORE:
+		*value = ldev->credit_limit;
+		break;
+	default:
+		return -EINVAL;
+	}
+
+	return 0;
+}
+
+static int lutcore_param_value(struct lutcore_device *ldev,
+			       struct lutcore_file_priv *lfile, u32 param,
 			       u64 *value)
 {
 	const struct lutcore_caps *caps = &ldev->caps;
@@ -68,7 +118,7 @@ static int lutcore_param_value(struct lutcore_device *ldev, u32 param,
 		*value = caps->pt_levels;
 		break;
 	default:
-		return -EINVAL;
+		return lutcore_param_driver(ldev, lfile, param, value);
 	}
 
 	return 0;
@@ -81,8 +131,10 @@ int lutcore_ioctl_get_param(struct drm_device *drm, void *data,
 	u64 value;
 	int idx, ret;
 
-	if (args->pad)
+	if (args->pad) {
+		drm_dbg(drm, "GET_PARAM: non-zero padding\n");
 		return -EINVAL;
+	}
 
 	/*
 	 * The values are cached, but once the device is unplugged no ioctl
@@ -91,7 +143,8 @@ int lutcore_ioctl_get_param(struct drm_device *drm, void *data,
 	 */
 	if (!drm_dev_enter(drm, &idx))
 		return -ENODEV;
-	ret = lutcore_param_value(to_lutcore_device(drm), args->param, &value);
+	ret = lutcore_param_value(to_lutcore_device(drm), file->driver_priv,
+				  args->param, &value);
 	drm_dev_exit(idx);
 	if (ret)
 		return ret;

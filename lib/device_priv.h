@@ -22,6 +22,11 @@ struct lut_dev {
 	int drv_patch;
 	char drv_name[32];
 	char drv_desc[96];
+	/* Live buffer objects (bo.c), so that a re-import finds its object. */
+	struct lut_bo *bos;
+	/* The timeline syncobj lut_submit() signals (submit.c); 0 = none yet. */
+	uint32_t timeline;
+	uint64_t timeline_point;
 };
 
 /*
