@@ -133,7 +133,7 @@ run: all
 	tools/vm/lutcore-vm --kernel-dir "$$(cat $(KERNEL_DIR_FILE))" \
 		--initramfs $(BUILD)/initramfs.cpio.gz -- lutcore-info
 
-test: all
+test: all $(HOST_SAN_TESTS)
 	@scripts/run-tests.sh --build $(BUILD) --kernel-dir "$$(cat $(KERNEL_DIR_FILE))" \
 		--host "$(HOST_TESTS) $(HOST_SAN_TESTS)" --vm "$(notdir $(VM_TESTS))"
 

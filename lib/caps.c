@@ -41,6 +41,18 @@ static const struct param_field {
 	FIELD(PT_LEVELS, pt_levels),
 	FIELD(QUEUE_DEPTH, queue_depth),
 	FIELD(FEATURES, features),
+	FIELD(VA_START, va_start),
+	FIELD(VA_SIZE, va_size),
+	FIELD(JOB_TIMEOUT_MS, job_timeout_ms),
+	FIELD(MAX_BO_SIZE, max_bo_size),
+	FIELD(MAX_SUBMIT_BOS, max_submit_bos),
+	FIELD(MAX_SUBMIT_SYNCS, max_submit_syncs),
+	FIELD(JOB_HISTORY, job_history),
+	FIELD(MAX_JOBS_PER_CORE, max_jobs_per_core),
+	/*
+	 * Not capabilities, so not here: RESET_COUNT, FILE_RESET_COUNT and
+	 * FILE_BANNED change at run time; read them with lut_dev_param().
+	 */
 };
 
 static int store_field(struct lut_caps *caps, const struct param_field *f, uint64_t v)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "bench.h"
+#include "bench_submit.h"
 #include "lutcore_isa.h"
 
 static const char usage[] =
@@ -17,8 +18,10 @@ static const char usage[] =
 	"modes:\n"
 	"  --engine           LUT engine host speed against a dequantize-then-FMA\n"
 	"                     baseline (same weights, same process)\n"
+	"  --submit           job round trip and jobs/s on the device, against\n"
+	"                     GET_PARAM and syncobj baselines (--submit --help)\n"
 	"\n"
-	"options:\n"
+	"options of --engine:\n"
 	"  --threads LIST     host threads, e.g. 1,2 (default: 1 and the CPU count)\n"
 	"  --shape LIST       weight shapes NxK, N outputs by K inputs (default:\n"
 	"                     4096x4096,11008x4096,4096x11008,2560x6912)\n"
@@ -217,6 +220,9 @@ int main(int argc, char **argv)
 	const char *mode = NULL;
 	int i;
 
+	/* --submit has options of its own and needs the device. */
+	if (argc > 1 && !strcmp(argv[1], "--submit"))
+		return bench_submit_main(argc - 1, argv + 1);
 	defaults(&o);
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];

@@ -1,6 +1,6 @@
 # lutcore-bench: benchmarks with side-by-side baselines (see --help).
 BENCH_SRCS := $(TOP)/tools/bench/main.c $(TOP)/tools/bench/engine_mode.c \
-	$(TOP)/tools/bench/baseline.c
+	$(TOP)/tools/bench/baseline.c $(TOP)/tools/bench/bench_submit.c
 $(eval $(call tool,lutcore-bench,$(BENCH_SRCS)))
 
 # `make bench`: the engine against the dequantize-then-FMA baseline on 1

@@ -73,6 +73,15 @@ struct lut_caps {
 	uint32_t pt_levels;
 	uint32_t queue_depth;
 	uint32_t features;
+	/* The driver's limits (issue-4 uapi, driver 1.1). */
+	uint64_t va_start; /* first device VA a buffer can get */
+	uint64_t va_size;  /* bytes of device VA from va_start */
+	uint64_t max_bo_size;
+	uint32_t job_timeout_ms;
+	uint32_t max_submit_bos;
+	uint32_t max_submit_syncs;
+	uint32_t job_history;	    /* jobs whose status JOB_STATUS keeps */
+	uint32_t max_jobs_per_core; /* jobs the driver keeps on a core at once */
 };
 
 /*
