@@ -116,12 +116,12 @@ kernel-fetch: $(KERNEL_DIR_FILE)
 
 # lutcore.ko, against the linux-headers of exactly the guest kernel.
 module: $(KERNEL_DIR_FILE)
-	$(MAKE) -C kernel KERNEL_DIR_FILE=$(KERNEL_DIR_FILE)
+	$(Q)$(MAKE) --no-print-directory -C kernel KERNEL_DIR_FILE=$(KERNEL_DIR_FILE)
 
 host: $(STAMPS)/setup $(LIB_A) $(LIB_SO) $(LIB_PC) $(TOOLS) $(HOST_TESTS)
 
 initramfs: $(STAMPS)/setup module $(VM_PROGS) $(VM_TESTS)
-	scripts/mkinitramfs.sh --out $(BUILD)/initramfs.cpio.gz \
+	$(Q)scripts/mkinitramfs.sh --out $(BUILD)/initramfs.cpio.gz \
 		--kernel-dir "$$(cat $(KERNEL_DIR_FILE))" --module kernel/lutcore.ko \
 		--progs "$(VM_PROGS)" --tests "$(VM_TESTS)"
 
@@ -130,7 +130,7 @@ vm: qemu initramfs
 # The main job. Until inference lands it prints the device's identity and
 # capabilities as read through the driver.
 run: all
-	tools/vm/lutcore-vm --kernel-dir "$$(cat $(KERNEL_DIR_FILE))" \
+	$(Q)tools/vm/lutcore-vm --kernel-dir "$$(cat $(KERNEL_DIR_FILE))" \
 		--initramfs $(BUILD)/initramfs.cpio.gz -- lutcore-info
 
 test: all $(HOST_SAN_TESTS)
