@@ -30,7 +30,8 @@ $(LIB_SO): $(LIB_OBJS)
 
 $(LIB_PC): $(TOP)/lib/lutcore.pc.in $(TOP)/lib/include/lutcore/lutcore.h
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< > $@
+	$(quiet) GEN $(notdir $@)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< > $@
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the library, its headers
 # (the interface headers it includes sit next to lutcore.h) and the tools.

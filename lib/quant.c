@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "lutcore/quant.h"
+#include "engine/lut_engine.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "liblutcore reads GGUF (little-endian) floats in place; port the F32 paths first"
@@ -26,79 +27,25 @@ _Static_assert(sizeof(struct lut_block_tq2_0) == 66, "TQ2_0 block");
 
 /* ---- Scalar halves ------------------------------------------------------- */
 
-static uint32_t f32_bits(float f)
-{
-	uint32_t u;
-
-	memcpy(&u, &f, sizeof(u));
-	return u;
-}
-
-static float bits_f32(uint32_t u)
-{
-	float f;
-
-	memcpy(&f, &u, sizeof(f));
-	return f;
-}
-
+/* The engine's conversions: files and device round the same way. */
 float lut_ggml_f16_to_f32(uint16_t h)
 {
-	uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-	uint32_t exp = (h >> 10) & 0x1f;
-	uint32_t mant = h & 0x3ff;
-	float sub;
-
-	if (exp == 0) { /* zero or subnormal: mant units of 2^-24, exact in float */
-		sub = (float)mant * 0x1p-24f;
-		return bits_f32(f32_bits(sub) | sign);
-	}
-	if (exp == 31)
-		return bits_f32(sign | 0x7f800000 | mant << 13);
-	return bits_f32(sign | (exp + 112) << 23 | mant << 13);
-}
-
-/* Shift right by s (1..31) with round-to-nearest-even. */
-static uint32_t shift_rne(uint32_t v, unsigned int s)
-{
-	uint32_t q = v >> s, rem = v & ((1u << s) - 1), half = 1u << (s - 1);
-
-	if (rem > half || (rem == half && (q & 1)))
-		q++;
-	return q;
+	return lut_f16_to_f32(h);
 }
 
 uint16_t lut_ggml_f32_to_f16(float f)
 {
-	uint32_t x = f32_bits(f);
-	uint32_t sign = (x >> 16) & 0x8000;
-	uint32_t ax = x & 0x7fffffff;
-	uint32_t exp = ax >> 23;
-
-	if (ax > 0x7f800000) /* NaN: keep it quiet and keep the top payload bits */
-		return sign | 0x7e00 | ((ax >> 13) & 0x3ff);
-	if (ax >= 0x47800000) /* >= 65536, or infinity */
-		return sign | 0x7c00;
-	if (exp >= 113) /* normal half; a carry out of the mantissa is correct */
-		return sign | shift_rne(ax - (112u << 23), 13);
-	if (exp < 101) /* below a quarter of the smallest subnormal */
-		return sign;
-	/* Subnormal half: the value in units of 2^-24 is mant * 2^(exp - 126). */
-	return sign | shift_rne((ax & 0x7fffff) | 0x800000, 126 - exp);
+	return lut_f32_to_f16(f);
 }
 
 float lut_ggml_bf16_to_f32(uint16_t h)
 {
-	return bits_f32((uint32_t)h << 16);
+	return lut_bf16_to_f32(h);
 }
 
 uint16_t lut_ggml_f32_to_bf16(float f)
 {
-	uint32_t x = f32_bits(f);
-
-	if ((x & 0x7fffffff) > 0x7f800000)
-		return (x >> 16) | 0x40;
-	return (x + 0x7fff + ((x >> 16) & 1)) >> 16;
+	return lut_f32_to_bf16(f);
 }
 
 /* ---- Helpers for blocks ------------------------------------------------- */

@@ -167,4 +167,14 @@ double lut_macs_per_cycle(const struct lut_engine_config *cfg,
 /* Peak operations (2 per MAC) per second of the whole device. */
 double lut_peak_ops(const struct lut_engine_config *cfg, uint32_t planes);
 
+/*
+ * The device's half-precision conversions (numeric.c): round to nearest
+ * even, NaNs kept quiet. liblutcore converts with these too, so host-side
+ * files and the device agree bit for bit.
+ */
+float lut_f16_to_f32(uint16_t h);
+uint16_t lut_f32_to_f16(float f);
+float lut_bf16_to_f32(uint16_t h);
+uint16_t lut_f32_to_bf16(float f);
+
 #endif /* LUT_ENGINE_H */

@@ -135,10 +135,6 @@ static inline bool lut_aborted(const struct lut_ctx *c)
 
 /* ---- Numerics (numeric.c) ----------------------------------------------- */
 
-float lut_f16_to_f32(uint16_t h);
-uint16_t lut_f32_to_f16(float f);
-float lut_bf16_to_f32(uint16_t h);
-uint16_t lut_f32_to_bf16(float f);
 /* Element i of a float-typed array (F32, F16, BF16) as float. */
 float lut_load_f(const void *p, uint32_t dtype, uint64_t i);
 void lut_store_f(void *p, uint32_t dtype, uint64_t i, float v);

@@ -18,6 +18,7 @@ $(foreach t,model-gguf model-tokenizer model-mkmodel,\
 FUZZ_DIR := $(HOST)/fuzz
 FUZZ_GGUF := $(FUZZ_DIR)/fuzz_gguf
 FUZZ_GGUF_SRCS := $(TOP)/tests/model/fuzz_gguf.c $(TOP)/lib/gguf.c $(TOP)/lib/quant.c \
+	$(TOP)/qemu-device/engine/numeric.c \
 	$(TOP)/lib/tokenizer.c
 # Without the libFuzzer runtime the binary is not made and the test skips.
 FUZZ_PROBE := 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }'
@@ -25,7 +26,7 @@ $(FUZZ_GGUF): $(FUZZ_GGUF_SRCS) $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(quiet) FUZZ $(notdir $@)
 	$(Q)if echo $(FUZZ_PROBE) | clang -x c -fsanitize=fuzzer -o /dev/null - 2>/dev/null; then \
-		clang -std=gnu11 -g -O1 -D_GNU_SOURCE -I$(TOP)/lib/include \
+		clang -std=gnu11 -g -O1 -D_GNU_SOURCE -I$(TOP)/lib/include -I$(TOP)/qemu-device \
 			-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 			-o $@ $(FUZZ_GGUF_SRCS) -lm; \
 	else \
