@@ -87,7 +87,10 @@ main() {
 			die "QEMU configure failed; see $build/configure.log"
 	fi
 	log "building QEMU $key (first build: ~5 min on 2 cores; device changes: under a minute)"
-	ninja -C "$build" qemu-system-x86_64 >"$build/ninja.log" 2>&1 ||
+	# The full log goes to ninja.log; a line every 100 steps shows progress.
+	ninja -C "$build" qemu-system-x86_64 2>&1 | tee "$build/ninja.log" |
+		awk -F'[][/]' '/^\[[0-9]+\/[0-9]+\]/ && ($2 % 100 == 0 || $2 == $3) {
+			printf "[build-qemu.sh] %d/%d build steps\n", $2, $3 > "/dev/stderr" }' ||
 		{ grep -E 'error|FAILED|undefined' "$build/ninja.log" | cut -c1-300 | tail -n 20 >&2
 		  die "QEMU build failed; see $build/ninja.log"; }
 	echo "$hash" >"$build/.lutcore-device-hash"
