@@ -40,7 +40,7 @@ FIXTURE_SETUP(life)
 
 FIXTURE_TEARDOWN(life)
 {
-	char pci[64];
+	char pci[64], cmd[512];
 	int fd;
 
 	it_bo_free(self->fd_hang, &self->hang_stream);
@@ -59,9 +59,13 @@ FIXTURE_TEARDOWN(life)
 		if (!lt_link_name(path, pci, sizeof(pci)))
 			break;
 	}
-	system("for d in /sys/bus/pci/devices/*; do "
-	       "[ \"$(cat $d/vendor)$(cat $d/device)\" = 0x1af40x10f0 ] && [ ! -e $d/driver ] && "
-	       "basename $d > /sys/bus/pci/drivers/lutcore/bind; done; lutcore-mklink");
+	/* The PCI IDs come from the register map, like everywhere else. */
+	snprintf(cmd, sizeof(cmd),
+		 "for d in /sys/bus/pci/devices/*; do "
+		 "[ \"$(cat $d/vendor)$(cat $d/device)\" = 0x%04x0x%04x ] && [ ! -e $d/driver ] && "
+		 "basename $d > /sys/bus/pci/drivers/lutcore/bind; done; lutcore-mklink",
+		 LUTCORE_PCI_VENDOR_ID, LUTCORE_PCI_DEVICE_ID);
+	system(cmd);
 }
 
 /* Whether debugfs "jobs" lists a job of the hanging file on the device. */
