@@ -5,9 +5,11 @@
  * /sys/kernel/debug/accel/<PCI address>/: "bos", "jobs" and "regs" show
  * state; writing "reset" resets the device, "inject_hang" makes the next
  * job hang (test devices only), "fail_bo_alloc" N fails the next N
- * BO_CREATEs. accel minors get no drm_driver.debugfs_init call, so the
- * files are made at probe in the device's debugfs directory, which the
- * DRM core removes (waiting for running handlers) at unplug.
+ * BO_CREATEs, "free_delay_ms" N makes freeing each finished job wait N ms
+ * (so that a test can close its files first). accel minors get no
+ * drm_driver.debugfs_init call, so the files are made at probe in the
+ * device's debugfs directory, which the DRM core removes (waiting for
+ * running handlers) at unplug.
  */
 
 #include <linux/debugfs.h>
@@ -178,4 +180,5 @@ void lutcore_debugfs_init(struct lutcore_device *ldev)
 			    &lutcore_inject_hang_fops);
 	debugfs_create_atomic_t("fail_bo_alloc", 0600, root,
 				&ldev->fail_bo_alloc);
+	debugfs_create_u32("free_delay_ms", 0600, root, &ldev->free_delay_ms);
 }

@@ -39,7 +39,7 @@ struct lutcore_vm;
 
 #define LUTCORE_DRIVER_DESC	"LUTCore lookup-table accelerator"
 #define LUTCORE_DRIVER_MAJOR	1
-#define LUTCORE_DRIVER_MINOR	1
+#define LUTCORE_DRIVER_MINOR	2
 
 /* Jobs per file that JOB_STATUS can report on (a power of two). */
 #define LUTCORE_JOB_HISTORY	256
@@ -172,6 +172,12 @@ struct lutcore_device {
 	struct list_head bo_list;
 	/** @fail_bo_alloc: debugfs fault injection: BO_CREATEs left to fail */
 	atomic_t fail_bo_alloc;
+	/**
+	 * @free_delay_ms: debugfs fault injection: how long the scheduler's
+	 * free_job sleeps first, so tests can close files before a finished
+	 * job is freed
+	 */
+	u32 free_delay_ms;
 };
 
 /**

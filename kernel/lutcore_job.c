@@ -13,6 +13,7 @@
  * lutcore_reset.c.
  */
 
+#include <linux/delay.h>
 #include <linux/slab.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
@@ -192,7 +193,10 @@ void lutcore_job_put_resources(struct lutcore_job *job)
 static void lutcore_job_free(struct drm_sched_job *sched_job)
 {
 	struct lutcore_job *job = to_lutcore_job(sched_job);
+	u32 delay_ms = READ_ONCE(job->ldev->free_delay_ms);
 
+	if (unlikely(delay_ms))
+		msleep(delay_ms);
 	drm_sched_job_cleanup(sched_job);
 	/* Off the device for good: deferred unmaps may release pages. */
 	lutcore_vm_job_end(job->lfile->vm, &job->vm_job);
@@ -375,15 +379,35 @@ void lutcore_file_entities_fini(struct lutcore_file_priv *lfile)
 		drm_sched_entity_destroy(&lfile->entities[--lfile->num_entities]);
 }
 
+/*
+ * After the last file no entity is left, but finished jobs may still wait
+ * for the scheduler's free worker: after an unplug their fences signal at
+ * once, and the last close can come before the worker runs. 6.12's
+ * drm_sched_fini() stops the worker and leaves them on the pending list,
+ * where they would keep their buffers, and with them the DRM device's
+ * mmap offsets, alive past the device. The worker is stopped now, so
+ * nothing else walks the list.
+ */
+static void lutcore_sched_fini_core(struct lutcore_core *core)
+{
+	struct drm_sched_job *sched_job, *tmp;
+
+	drm_sched_fini(&core->sched);
+	list_for_each_entry_safe(sched_job, tmp, &core->sched.pending_list,
+				 list) {
+		list_del_init(&sched_job->list);
+		lutcore_job_free(sched_job);
+	}
+}
+
 static void lutcore_sched_fini_all(struct drm_device *drm, void *data)
 {
 	struct lutcore_device *ldev = data;
 	unsigned int i;
 
-	/* After the last file: no entity or job is left. */
 	for (i = 0; i < ldev->caps.num_cores; i++) {
 		if (ldev->cores[i].sched_ready)
-			drm_sched_fini(&ldev->cores[i].sched);
+			lutcore_sched_fini_core(&ldev->cores[i]);
 	}
 	destroy_workqueue(ldev->reset_wq);
 }

@@ -372,4 +372,59 @@ TEST_F(life, unbind_with_hung_and_queued_jobs)
 	close(fd);
 }
 
+/*
+ * Unbind, then close every file before the scheduler has freed the jobs
+ * the unplug failed (debugfs free_delay_ms holds its free worker back).
+ * The last close releases the DRM device; its teardown must free those
+ * jobs itself, or their buffers outlive the device and the DRM core warns
+ * ("Memory manager not clean") when it destroys the mmap offset manager.
+ */
+TEST_F(life, close_before_failed_jobs_are_freed)
+{
+	struct drm_lutcore_submit s;
+	struct it_bo stream;
+	char pci[64], rec[512];
+	int fd, kmsg, i, ret;
+
+	ASSERT_EQ(0, pci_addr(self->fd_hang, pci, sizeof(pci)));
+	if (access(DRIVER_DIR "/unbind", W_OK))
+		SKIP(return, "cannot unbind");
+	if (it_debugfs_write(self->fd_hang, "free_delay_ms", "500"))
+		SKIP(return, "no debugfs free_delay_ms");
+	kmsg = lt_kmsg_open();
+	ASSERT_LE(0, kmsg) TH_LOG("/dev/kmsg: %s", strerror(-kmsg));
+	fd = lt_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, it_bo_create(fd, 4096, 0, &stream));
+	it_stream_nops(stream.map, 1);
+
+	/* The hang and, behind it on the same core, jobs of another file. */
+	start_hang(_metadata, self);
+	for (i = 0; i < 3; i++) {
+		it_submit_init(&s, stream.c.dev_addr, 1);
+		s.core = 0;
+		ASSERT_EQ(0, it_submit(fd, &s));
+	}
+
+	ret = lt_write_file(DRIVER_DIR "/unbind", pci);
+	ASSERT_EQ(0, ret) TH_LOG("unbind %s: %s", pci, strerror(-ret));
+	munmap(stream.map, 4096);
+	close(fd);
+	it_bo_free(self->fd_hang, &self->hang_stream);
+	close(self->fd_hang);
+	self->fd_hang = -1;
+
+	/* The last close ran the DRM device's release before returning. */
+	ret = lt_kmsg_find(kmsg, "WARNING:", rec, sizeof(rec));
+	EXPECT_EQ(0, ret) TH_LOG("kernel log: %s", ret > 0 ? rec : strerror(-ret));
+	close(kmsg);
+
+	ret = lt_write_file(DRIVER_DIR "/bind", pci);
+	ASSERT_EQ(0, ret) TH_LOG("bind %s: %s", pci, strerror(-ret));
+	system("lutcore-mklink");
+	fd = lt_open_wait(5000);
+	ASSERT_LE(0, fd) TH_LOG("reopen after bind: %s", strerror(-fd));
+	close(fd);
+}
+
 TEST_HARNESS_MAIN

@@ -404,6 +404,7 @@ TEST_F(mm, matches_cpu)
 	struct mmjob j;
 	struct jt_buf b;
 	char why[160] = "";
+	uint64_t cycles;
 	uint8_t *host;
 
 	ASSERT_EQ(0, jt_buf_new(self->dev, size, 0, &b));
@@ -414,10 +415,12 @@ TEST_F(mm, matches_cpu)
 	a.cmd_addr = b.va;
 	a.cmd_size = j.stream_size;
 	a.bos = &b.bo;
+	cycles = jt_param(self->dev, DRM_LUTCORE_PARAM_CYCLES);
 	ASSERT_EQ(0, lut_submit(self->dev, &a, &job));
 	ASSERT_EQ(0, lut_job_wait(self->dev, &job, DEADLINE, &st))
 	TH_LOG("hw_error %u at +%u va %#llx", st.hw_error, st.fault_offset,
 	       (unsigned long long)st.fault_addr);
+	cycles = jt_param(self->dev, DRM_LUTCORE_PARAM_CYCLES) - cycles;
 	ASSERT_EQ(0, lut_cpu_new(&cpu, 1));
 	ASSERT_EQ(0, lut_cpu_map(cpu, b.va, host, size, 0));
 	ASSERT_EQ(0, lut_cpu_run(cpu, b.va, j.stream_size, &r));
@@ -425,6 +428,9 @@ TEST_F(mm, matches_cpu)
 		EXPECT_EQ(0, mmjob_check_acc(&j, b.p, why, sizeof(why))) TH_LOG("device: %s", why);
 	EXPECT_EQ(0, mmjob_compare(&j, b.p, host, why, sizeof(why)))
 	TH_LOG("device vs CPU: %s", why);
+	/* The device counts the same performance model the CPU run does. */
+	EXPECT_NE(0ull, r.cycles);
+	EXPECT_EQ(r.cycles, cycles);
 	lut_cpu_free(cpu);
 	mmjob_free(&j);
 	free(host);

@@ -140,6 +140,52 @@ static inline int lt_write_file(const char *path, const char *s)
 }
 
 /*
+ * The kernel log from now on: /dev/kmsg opened at its end. Returns the fd
+ * or -errno.
+ */
+static inline int lt_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (lseek(fd, 0, SEEK_END) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/*
+ * Reads the kernel log records written since lt_kmsg_open() (or the last
+ * call) and copies the first that contains needle into buf. Returns 1 if
+ * one did, 0 if none, or -errno.
+ */
+static inline int lt_kmsg_find(int fd, const char *needle, char *buf, size_t len)
+{
+	char rec[2048];
+	int found = 0;
+
+	for (;;) {
+		ssize_t n = read(fd, rec, sizeof(rec) - 1);
+
+		if (n < 0 && errno == EPIPE)
+			continue; /* records were overwritten; read on */
+		if (n < 0)
+			return errno == EAGAIN ? found : -errno;
+		rec[n] = '\0';
+		if (!found && len && strstr(rec, needle)) {
+			n = strnlen(rec, len - 1); /* the start is enough */
+			memcpy(buf, rec, n);
+			buf[n] = '\0';
+			found = 1;
+		}
+	}
+}
+
+/*
  * Opens the device, retrying for up to timeout_ms: after a bind or a module
  * load the node appears asynchronously from the caller's point of view.
  * Returns the fd or -errno of the last attempt.

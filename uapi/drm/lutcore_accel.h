@@ -158,6 +158,14 @@ enum drm_lutcore_param {
 	 */
 	DRM_LUTCORE_PARAM_MAX_JOBS_PER_CORE = 26,
 	/**
+	 * @DRM_LUTCORE_PARAM_CYCLES: modeled device cycles of every job the
+	 * device completed since its last reset, summed over the cores (the
+	 * device's performance model, at %DRM_LUTCORE_PARAM_CLOCK_MHZ); a
+	 * device-wide counter, not this file's. A reset (see
+	 * %DRM_LUTCORE_PARAM_RESET_COUNT) starts it again at 0. Driver 1.2.
+	 */
+	DRM_LUTCORE_PARAM_CYCLES = 27,
+	/**
 	 * @DRM_LUTCORE_PARAM_COUNT: number of parameters this header defines;
 	 * not a parameter. It grows as parameters are appended, so a newer
 	 * kernel may know more than a program was built with, never fewer.
