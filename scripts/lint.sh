@@ -30,18 +30,20 @@ kernel_checkpatch() {
 	fi
 }
 
+# One file per run (QEMU's checkpatch checks one file at a time with -f),
+# as many runs at once as there are CPUs.
 qemu_checkpatch() {
-	local cp f out
+	local cp out
 	cp="$("$LUTCORE_TOP/scripts/build-qemu.sh" --source-only)/scripts/checkpatch.pl"
 	[ -f "$cp" ] || { echo "QEMU's checkpatch.pl not found at $cp"; fail; return; }
 	section "QEMU checkpatch: qemu-device/"
-	while IFS= read -r f; do
-		out=$(perl "$cp" --no-tree --terse -f "$f" 2>&1 | grep -vE '^total: 0 errors, 0 warnings|has no obvious style problems|^$')
-		if [ -n "$out" ]; then
-			echo "$out"
-			fail
-		fi
-	done < <(find qemu-device -name '*.[ch]' | sort)
+	out=$(find qemu-device -name '*.[ch]' | sort |
+		xargs -P "$(nproc)" -n 1 perl "$cp" --no-tree --terse -f 2>&1 |
+		grep -vE '^total: 0 errors, 0 warnings|has no obvious style problems|^$')
+	if [ -n "$out" ]; then
+		echo "$out"
+		fail
+	fi
 }
 
 user_space() {
@@ -50,7 +52,10 @@ user_space() {
 	section "clang-format: lib/ tools/ tests/"
 	clang-format --dry-run --Werror "${files[@]}" 2>&1 | grep -E 'error:' | sort -u -t: -k1,1 && fail
 	section "cppcheck: lib/ tools/ tests/"
-	cppcheck -q -j "$(nproc)" --error-exitcode=1 --inline-suppr --std=c11 \
+	# The build dir keeps each file's results: a rerun checks what changed.
+	mkdir -p build/cppcheck
+	cppcheck -q -j "$(nproc)" --cppcheck-build-dir=build/cppcheck \
+		--error-exitcode=1 --inline-suppr --std=c11 \
 		--enable=warning,performance,portability \
 		--suppress=missingIncludeSystem -Ilib/include -Iqemu-device -Iuapi/drm \
 		-I"$kdir/source/tools/testing/selftests" --suppress="*:*/selftests/*" \
