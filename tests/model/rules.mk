@@ -7,6 +7,7 @@ $(eval $(call host_test,model-quant,$(TOP)/tests/model/test_quant.c))
 $(eval $(call host_test,model-tokenizer,$(TOP)/tests/model/test_tokenizer.c $(MODEL_TEST_GEN)))
 $(eval $(call host_test,model-sampling,$(TOP)/tests/model/test_sampling.c))
 $(eval $(call host_test,model-mkmodel,$(TOP)/tests/model/test_mkmodel.c $(MODEL_TEST_GEN)))
+$(eval $(call host_test,model-weights,$(TOP)/tests/model/test_weights.c))
 
 # The tests above also read the generator's header.
 $(foreach t,model-gguf model-tokenizer model-mkmodel,\
@@ -19,7 +20,7 @@ FUZZ_DIR := $(HOST)/fuzz
 FUZZ_GGUF := $(FUZZ_DIR)/fuzz_gguf
 FUZZ_GGUF_SRCS := $(TOP)/tests/model/fuzz_gguf.c $(TOP)/lib/gguf.c $(TOP)/lib/quant.c \
 	$(TOP)/qemu-device/engine/numeric.c \
-	$(TOP)/lib/tokenizer.c
+	$(wildcard $(TOP)/lib/tok_*.c)
 # Without the libFuzzer runtime the binary is not made and the test skips.
 FUZZ_PROBE := 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }'
 $(FUZZ_GGUF): $(FUZZ_GGUF_SRCS) $(LIB_HDRS)
