@@ -448,10 +448,10 @@ TEST_F(fakedev, caps_map_every_param)
 	ASSERT_EQ(0, lut_dev_query_caps(self->dev, &c));
 	/*
 	 * Fails when the uapi gains a parameter that struct lut_caps lacks.
-	 * Three parameters are run-time state, not capabilities: the device
-	 * and file reset counts and the file's ban.
+	 * Four parameters are run-time state, not capabilities: the device
+	 * and file reset counts, the file's ban and the cycle counter.
 	 */
-	ASSERT_EQ(DRM_LUTCORE_PARAM_COUNT - 3, fake.get_params);
+	ASSERT_EQ(DRM_LUTCORE_PARAM_COUNT - 4, fake.get_params);
 	ASSERT_EQ(PVAL(DRM_LUTCORE_PARAM_PCI_DEVICE_ID), c.pci_device_id);
 	ASSERT_EQ(PVAL(DRM_LUTCORE_PARAM_PCI_REVISION), c.pci_revision);
 	ASSERT_EQ(PVAL(DRM_LUTCORE_PARAM_HW_VERSION), c.hw_version);

@@ -8,6 +8,7 @@ $(eval $(call host_test,model-tokenizer,$(TOP)/tests/model/test_tokenizer.c $(MO
 $(eval $(call host_test,model-sampling,$(TOP)/tests/model/test_sampling.c))
 $(eval $(call host_test,model-mkmodel,$(TOP)/tests/model/test_mkmodel.c $(MODEL_TEST_GEN)))
 $(eval $(call host_test,model-weights,$(TOP)/tests/model/test_weights.c))
+$(eval $(call host_test,model-runtime,$(TOP)/tests/model/test_runtime.c $(TOP)/tests/model/ref_forward.c $(MODEL_TEST_GEN)))
 
 # The tests above also read the generator's header.
 $(foreach t,model-gguf model-tokenizer model-mkmodel,\
