@@ -1,6 +1,7 @@
 # LUTCore: top-level build.
 #
-#   make run     build everything, boot the VM, run the main job
+#   make run     build everything, boot the VM, generate text on the device
+#                (MODEL=file.gguf PROMPT="..." N=tokens ARGS="lutcore-infer flags")
 #   make test    host unit tests, then the in-VM suite; one summary line
 #   make lint    checkpatch (kernel, QEMU), clang-format and cppcheck
 #   make bench   benchmarks (ratios measured side by side)
@@ -90,7 +91,7 @@ include lib/lib.mk
 include $(sort $(wildcard tools/*/rules.mk))
 include $(sort $(wildcard tests/*/rules.mk))
 
-.PHONY: all setup host qemu kernel-fetch module initramfs vm run test test-host \
+.PHONY: all setup host qemu kernel-fetch module initramfs vm run run-deps test test-host \
 	test-vm lint bench clean distclean help
 
 all: host module qemu initramfs
@@ -127,11 +128,28 @@ initramfs: $(STAMPS)/setup module $(VM_PROGS) $(VM_TESTS)
 
 vm: qemu initramfs
 
-# The main job. Until inference lands it prints the device's identity and
-# capabilities as read through the driver.
-run: all
-	$(Q)tools/vm/lutcore-vm --kernel-dir "$$(cat $(KERNEL_DIR_FILE))" \
-		--initramfs $(BUILD)/initramfs.cpio.gz -- lutcore-info
+# The main job: lutcore-infer on the device in the VM, on the bundled
+# default model or on MODEL=file.gguf, with PROMPT=, N= (tokens) and ARGS=
+# (more lutcore-infer flags); TIMEOUT= overrides the VM's time limit.
+# The model is checked before anything is built (scripts/run-model.sh);
+# the values reach the script through the environment, unexpanded, so
+# quotes, spaces and $ in a prompt arrive as typed.
+run: export LUT_RUN_MODEL = $(or $(value MODEL),$(MODEL_DEFAULT))
+run: export LUT_RUN_PROMPT = $(value PROMPT)
+run: export LUT_RUN_N = $(value N)
+run: export LUT_RUN_ARGS = $(value ARGS)
+run: export LUT_RUN_TIMEOUT = $(value TIMEOUT)
+run:
+	$(Q)scripts/run-model.sh --check $(if $(value MODEL),--model "$$LUT_RUN_MODEL") \
+		--n "$$LUT_RUN_N" --timeout "$$LUT_RUN_TIMEOUT"
+	$(Q)$(MAKE) --no-print-directory run-deps
+	$(Q)scripts/run-model.sh --kernel-dir "$$(cat $(KERNEL_DIR_FILE))" --model "$$LUT_RUN_MODEL" \
+		--prompt "$$LUT_RUN_PROMPT" --n "$$LUT_RUN_N" --args "$$LUT_RUN_ARGS" \
+		--timeout "$$LUT_RUN_TIMEOUT"
+
+# What run needs built; a recipe, so that make has nothing to announce.
+run-deps: all $(if $(value MODEL),,$(MODEL_DEFAULT))
+	@:
 
 test: all $(HOST_SAN_TESTS)
 	@scripts/run-tests.sh --build $(BUILD) --kernel-dir "$$(cat $(KERNEL_DIR_FILE))" \

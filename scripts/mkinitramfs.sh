@@ -35,11 +35,12 @@ for applet in $(/bin/busybox --list); do
 done
 
 # Dependencies of lutcore.ko, plus the helpers the later driver uses, in
-# the order modprobe would load them.
+# the order modprobe would load them; and virtio_blk, through which models
+# reach the VM as read-only disks (/dev/vda, lutcore-vm --disk).
 [ -f "$root/lib/modules/$kver/modules.dep" ] || depmod -b "$root" "$kver"
 deps=$(modinfo -F depends "$module" | tr ',' ' ')
 : >"$stage/etc/lutcore/modules"
-for m in $deps drm_shmem_helper gpu-sched; do
+for m in $deps drm_shmem_helper gpu-sched virtio_blk; do
 	modprobe -d "$root" -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
 done | awk '!seen[$0]++' | while read -r ko; do
 	name=$(basename "$ko" .xz)
