@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "bench.h"
+#include "bench_model.h"
 #include "bench_submit.h"
 #include "lutcore_isa.h"
 
@@ -20,6 +21,8 @@ static const char usage[] =
 	"                     baseline (same weights, same process)\n"
 	"  --submit           job round trip and jobs/s on the device, against\n"
 	"                     GET_PARAM and syncobj baselines (--submit --help)\n"
+	"  --model FILE       a GGUF model's prompt and decode tok/s on the device\n"
+	"                     or the CPU backend (--model --help)\n"
 	"\n"
 	"options of --engine:\n"
 	"  --threads LIST     host threads, e.g. 1,2 (default: 1 and the CPU count)\n"
@@ -223,6 +226,9 @@ int main(int argc, char **argv)
 	/* --submit has options of its own and needs the device. */
 	if (argc > 1 && !strcmp(argv[1], "--submit"))
 		return bench_submit_main(argc - 1, argv + 1);
+	/* So has --model, which runs a whole model on one backend. */
+	if (argc > 1 && !strcmp(argv[1], "--model"))
+		return bench_model_main(argc - 1, argv + 1);
 	defaults(&o);
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
