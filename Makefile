@@ -5,6 +5,7 @@
 #   make test    host unit tests, then the in-VM suite; one summary line
 #   make lint    checkpatch (kernel, QEMU), clang-format and cppcheck
 #   make bench   benchmarks (ratios measured side by side)
+#   make model   train the default models from scratch (models/README.md)
 #
 # Host-side artefacts go to build/; QEMU, the guest kernel and Debian
 # sources go to the cache (scripts/lib.sh, default ~/.cache/lutcore).

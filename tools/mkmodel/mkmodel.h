@@ -66,6 +66,14 @@ struct mk_vocab {
  */
 int mk_vocab_build(const struct mk_opts *o, struct mk_vocab *v, char *err, size_t size);
 
+/*
+ * Learn the vocabulary from len bytes of text instead of the built-in one
+ * (lutcore-train learns it from its training corpus); otherwise as
+ * mk_vocab_build(), which is this function on mk_corpus.
+ */
+int mk_vocab_learn(const struct mk_opts *o, const char *text, size_t len, struct mk_vocab *v,
+		   char *err, size_t size);
+
 void mk_vocab_free(struct mk_vocab *v);
 
 /* Add the tokenizer.ggml.* keys of v to w. Returns 0 or a negative errno. */

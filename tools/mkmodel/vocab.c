@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * lutcore-mkmodel's vocabulary: byte-pair merges learned from mk_corpus.
+ * lutcore-mkmodel's vocabulary: byte-pair merges learned from mk_corpus
+ * (or, for lutcore-train, from a training text).
  *
  * The text is cut into words the way LLaMA 3's pre-tokenizer roughly does
  * (a space sticks to the letters after it, digits go in threes,
@@ -110,7 +111,7 @@ static int sym_get(struct learner *l, const char *s)
 	return l->sym[l->n_sym] ? l->n_sym++ : -ENOMEM;
 }
 
-/* The byte-level character of byte b (GPT-2's map, see lib/tokenizer.c). */
+/* The byte-level character of byte b (GPT-2's map, see lib/tok_text.c). */
 static void byte_char(unsigned int b, char out[3])
 {
 	unsigned int cp = b, i, k = 0;
@@ -173,15 +174,15 @@ static int cmp_span(const void *a, const void *b)
 	return r ? r : (x->n > y->n) - (x->n < y->n);
 }
 
-/* Cut the corpus into words and count each distinct one. */
-static int load_words(struct learner *l, enum mk_tok tok)
+/* Cut the text into words and count each distinct one. */
+static int load_words(struct learner *l, enum mk_tok tok, const char *text, size_t n)
 {
-	const uint8_t *s = (const uint8_t *)mk_corpus;
-	size_t n = strlen(mk_corpus), pos, k, i, m = 0;
-	struct span *sp = malloc(n * sizeof(*sp));
+	const uint8_t *s = (const uint8_t *)text;
+	size_t pos, k, i, m = 0;
+	struct span *sp = malloc((n ? n : 1) * sizeof(*sp));
 	int ret = 0;
 
-	l->words = calloc(n, sizeof(*l->words));
+	l->words = calloc(n ? n : 1, sizeof(*l->words));
 	if (!sp || !l->words) {
 		free(sp);
 		return -ENOMEM;
@@ -400,6 +401,12 @@ static int build_spm(const struct mk_opts *o, struct learner *l, struct mk_vocab
 
 int mk_vocab_build(const struct mk_opts *o, struct mk_vocab *v, char *err, size_t size)
 {
+	return mk_vocab_learn(o, mk_corpus, strlen(mk_corpus), v, err, size);
+}
+
+int mk_vocab_learn(const struct mk_opts *o, const char *text, size_t len, struct mk_vocab *v,
+		   char *err, size_t size)
+{
 	struct learner l = {0};
 	uint32_t fixed, base;
 	int ret;
@@ -415,7 +422,7 @@ int mk_vocab_build(const struct mk_opts *o, struct mk_vocab *v, char *err, size_
 				goto oom;
 		}
 	}
-	ret = load_words(&l, o->tok);
+	ret = load_words(&l, o->tok, text, len);
 	if (ret)
 		goto oom;
 	fixed = o->tok == MK_TOK_BPE ? (o->vocab >= 4096 ? 256 : 3) : 259;
