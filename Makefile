@@ -132,13 +132,17 @@ vm: qemu initramfs
 # The main job: lutcore-infer on the device in the VM, on the bundled
 # default model or on MODEL=file.gguf, with PROMPT=, N= (tokens) and ARGS=
 # (more lutcore-infer flags); TIMEOUT= overrides the VM's time limit.
+# Without ARGS it samples (greedy decoding of a model this small loops)
+# with a fixed seed, so a run prints the same text every time.
+RUN_PROMPT_DEFAULT := The meaning of life is
+RUN_ARGS_DEFAULT := --temp 0.7 --top-k 40 --top-p 0.95 --seed 1
 # The model is checked before anything is built (scripts/run-model.sh);
 # the values reach the script through the environment, unexpanded, so
 # quotes, spaces and $ in a prompt arrive as typed.
 run: export LUT_RUN_MODEL = $(or $(value MODEL),$(MODEL_DEFAULT))
-run: export LUT_RUN_PROMPT = $(value PROMPT)
+run: export LUT_RUN_PROMPT = $(or $(value PROMPT),$(RUN_PROMPT_DEFAULT))
 run: export LUT_RUN_N = $(value N)
-run: export LUT_RUN_ARGS = $(value ARGS)
+run: export LUT_RUN_ARGS = $(or $(value ARGS),$(RUN_ARGS_DEFAULT))
 run: export LUT_RUN_TIMEOUT = $(value TIMEOUT)
 run:
 	$(Q)scripts/run-model.sh --check $(if $(value MODEL),--model "$$LUT_RUN_MODEL") \
