@@ -23,6 +23,7 @@
 # memory: 512 MiB + 3 x the file (the disk's page cache, the converted
 # weights, the device's buffers), at most 3/4 of what the host has free.
 . "$(dirname "$0")/../../scripts/lib.sh"
+. "$(dirname "$0")/../../scripts/model-vm.sh"
 
 build= model= preset= default= tokens=32 threads=1 kdir=
 while [ $# -gt 0 ]; do
@@ -60,35 +61,6 @@ generate() {
 	echo "$out"
 }
 
-# The disk to attach: the file, or a padded copy made again when it changed.
-disk_image() {
-	local file=$1 size img stamp
-	size=$(stat -L -c %s "$file")
-	if [ $((size % 512)) -eq 0 ]; then
-		echo "$file"
-		return
-	fi
-	img="$bench_dir/$(basename "$file").img"
-	stamp="$(realpath "$file") $size $(stat -L -c %Y "$file")"
-	if [ ! -f "$img" ] || [ "$(cat "$img.src" 2>/dev/null)" != "$stamp" ]; then
-		cp --reflink=auto "$file" "$img.tmp"
-		truncate -s $(((size + 511) / 512 * 512)) "$img.tmp"
-		mv "$img.tmp" "$img"
-		echo "$stamp" >"$img.src"
-	fi
-	echo "$img"
-}
-
-vm_mem() {
-	local size_mb=$1 mem avail cap
-	mem=$(((512 + 3 * size_mb + 255) / 256 * 256))
-	[ $mem -ge 1024 ] || mem=1024
-	avail=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
-	cap=$((avail * 3 / 4))
-	[ $mem -le $cap ] || mem=$cap
-	echo $mem
-}
-
 if [ -n "$model" ]; then
 	[ -f "$model" ] && [ -r "$model" ] || die "BENCH_MODEL=$model: not a readable file"
 	[ "$(head -c 4 "$model")" = GGUF ] || die "BENCH_MODEL=$model: not a GGUF file"
@@ -102,8 +74,8 @@ else
 fi
 
 size_mb=$((($(stat -L -c %s "$model") + (1 << 20) - 1) >> 20))
-disk=$(disk_image "$model")
-mem=$(vm_mem "$size_mb")
+disk=$(model_disk_image "$model" "$bench_dir")
+mem=$(model_vm_mem "$size_mb")
 opts=(--tokens "$tokens" --csv -q)
 out="$bench_dir/last"
 mkdir -p "$out"
