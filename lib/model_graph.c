@@ -17,6 +17,11 @@
  *   PRECOMP last row of x, RMSNorm(output_norm); LMMA output -> logits
  *   ARGMAX logits
  *
+ * A second shape of the same M ("all") ends instead with PRECOMP of every
+ * row and LMMA output -> logits_all [M][V], no ARGMAX: the logits of every
+ * position, for perplexity. Each row's arithmetic does not depend on M, so
+ * row i equals what a decode step of that token alone gives.
+ *
  * Token ids and positions are operands in the activation buffer, so the
  * streams of a shape are built once and every evaluation only writes
  * them. A PRECOMP is skipped when the table already holds the rows it
@@ -82,6 +87,25 @@ int lm_plan_act(struct lut_model *m, uint32_t max_m)
 	return ret;
 }
 
+/*
+ * Every row's logits take max_m * n_vocab floats (32 MiB for a 128k
+ * vocabulary and 64 rows), so they are placed only when first asked for:
+ * a new chunk of the activation pool (on the device a BO that every job
+ * lists from then on).
+ */
+int lm_plan_logits_all(struct lut_model *m)
+{
+	int ret;
+
+	if (m->act.logits_all.pool != LM_POOL_NONE)
+		return 0;
+	ret = act(m, 4ull * m->act.max_m * m->cfg.n_vocab, &m->act.logits_all);
+	ret = ret ?: lm_commit(m, LM_POOL_ACT);
+	if (ret)
+		m->act.logits_all = (struct lm_loc){0};
+	return ret;
+}
+
 /* ---- Emitting ---------------------------------------------------------------- */
 
 /* What the lookup tables hold, so that a PRECOMP can be skipped. */
@@ -94,6 +118,7 @@ struct table_state {
 struct build {
 	struct lut_model *m;
 	uint32_t rows;
+	bool all;    /* the logits of every row */
 	int16_t tag; /* of the instructions being emitted */
 	int err;
 	struct table_state t;
@@ -401,7 +426,7 @@ static void emit_layer(struct build *b, uint32_t l)
 	residual(b, y, x);
 }
 
-/* Logits of the last row, and their argmax. */
+/* Logits of the last row and their argmax; or the logits of every row. */
 static void emit_head(struct build *b)
 {
 	const struct lut_model *m = b->m;
@@ -409,6 +434,11 @@ static void emit_head(struct build *b)
 	uint64_t last = va(b, a->x[0]) + 4ull * (b->rows - 1) * m->cfg.n_embd;
 	union lutc_insn in = {0};
 
+	if (b->all) {
+		matmul(b, &m->output, va(b, a->x[0]), b->rows, va(b, m->output_norm),
+		       va(b, a->logits_all));
+		return;
+	}
 	matmul(b, &m->output, last, 1, va(b, m->output_norm), va(b, a->logits));
 	in.argmax = (struct lutc_argmax){.op = LUTC_OP_ARGMAX,
 					 .dtype = LUTC_DT_F32,
@@ -523,7 +553,7 @@ static void emit_all(struct build *b)
 
 static int build_graph(struct lut_model *m, uint32_t rows, struct lm_graph *gr)
 {
-	struct build b = {.m = m, .rows = rows, .counting = true, .gr = gr};
+	struct build b = {.m = m, .rows = rows, .all = gr->all, .counting = true, .gr = gr};
 	uint32_t i;
 	int ret;
 
@@ -536,7 +566,8 @@ static int build_graph(struct lut_model *m, uint32_t rows, struct lm_graph *gr)
 		ret = make_seg(m, &gr->seg[i]);
 	if (ret)
 		return ret;
-	b = (struct build){.m = m, .rows = rows, .gr = gr, .seg_end = gr->seg[0].n_insns};
+	b = (struct build){
+		.m = m, .rows = rows, .all = gr->all, .gr = gr, .seg_end = gr->seg[0].n_insns};
 	emit_all(&b);
 	for (i = 0; i < gr->nseg && !b.err; i++) {
 		b.err = lut_stream_error(gr->seg[i].s);
@@ -549,13 +580,13 @@ static int build_graph(struct lut_model *m, uint32_t rows, struct lm_graph *gr)
 	return 0;
 }
 
-int lm_graph_get(struct lut_model *m, uint32_t rows, struct lm_graph **out)
+int lm_graph_get(struct lut_model *m, uint32_t rows, bool all, struct lm_graph **out)
 {
 	struct lm_graph *gr;
 	int ret;
 
 	for (gr = m->graphs; gr; gr = gr->next) {
-		if (gr->m == rows) {
+		if (gr->m == rows && gr->all == all) {
 			*out = gr;
 			return 0;
 		}
@@ -564,6 +595,7 @@ int lm_graph_get(struct lut_model *m, uint32_t rows, struct lm_graph **out)
 	if (!gr)
 		return lm_fail(m, -ENOMEM, "out of memory");
 	gr->m = rows;
+	gr->all = all;
 	ret = build_graph(m, rows, gr);
 	if (ret) {
 		graph_free(gr);

@@ -131,6 +131,7 @@ struct lm_act {
 	struct lm_loc acc;	    /* projection before the residual [M][D] */
 	struct lm_loc gate, up;	    /* [M][F] */
 	struct lm_loc logits;	    /* [V] of the last row */
+	struct lm_loc logits_all;   /* [max_m][V] of every row; placed on first use */
 	struct lm_loc argmax;	    /* I32 */
 	struct lm_loc ids, pos;	    /* I32 [M] */
 };
@@ -149,9 +150,13 @@ struct lm_seg {
 	int16_t *tag; /* per instruction: layer or LM_TAG_* */
 };
 
-/* The streams that evaluate m rows, run back to back. */
+/*
+ * The streams that evaluate m rows, run back to back; all: the output
+ * projection covers every row (logits_all), not only the last one.
+ */
 struct lm_graph {
 	uint32_t m;
+	bool all;
 	uint32_t nseg;
 	struct lm_seg *seg;
 	struct lm_graph *next;
@@ -253,8 +258,14 @@ void *lm_host(const struct lut_model *m, struct lm_loc loc);
 /* Place the scratch arrays for up to max_m rows and the KV caches. */
 int lm_plan_act(struct lut_model *m, uint32_t max_m);
 
-/* The streams for m rows: cached, or built now. */
-int lm_graph_get(struct lut_model *m, uint32_t rows, struct lm_graph **out);
+/*
+ * The streams for m rows (all: with the logits of every row): cached, or
+ * built now.
+ */
+int lm_graph_get(struct lut_model *m, uint32_t rows, bool all, struct lm_graph **out);
+
+/* Place and allocate act.logits_all (once; the shape with every row's logits). */
+int lm_plan_logits_all(struct lut_model *m);
 void lm_graphs_free(struct lut_model *m);
 
 /* ---- model_run.c ---------------------------------------------------------- */

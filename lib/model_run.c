@@ -3,7 +3,8 @@
  * Evaluating tokens: write the ids and positions into the activation
  * buffer, run the streams of the shape on the backend (lut_cpu, or jobs
  * submitted back to back and waited for), read back the logits of the
- * last row and the argmax the stream computed. A failed stream is
+ * last row and the argmax the stream computed (lut_model_eval), or the
+ * logits of every row (lut_model_eval_all). A failed stream is
  * reported with the device's error, the fault address and the failing
  * instruction (its index, opcode and layer).
  */
@@ -212,15 +213,15 @@ static int check_tokens(struct lut_model *m, const int32_t *tokens, uint32_t n)
 	return 0;
 }
 
-/* One chunk of rows tokens at position m->pos. */
-static int eval_chunk(struct lut_model *m, const int32_t *tokens, uint32_t rows, uint64_t *ns,
-		      uint64_t *cycles)
+/* One chunk of rows tokens at position m->pos (all: every row's logits). */
+static int eval_chunk(struct lut_model *m, const int32_t *tokens, uint32_t rows, bool all,
+		      uint64_t *ns, uint64_t *cycles)
 {
 	struct lm_graph *gr;
 	int32_t *ids, *pos;
 	uint64_t t0, c = 0;
 	uint32_t i;
-	int ret = lm_graph_get(m, rows, &gr);
+	int ret = lm_graph_get(m, rows, all, &gr);
 
 	if (ret)
 		return ret;
@@ -238,26 +239,27 @@ static int eval_chunk(struct lut_model *m, const int32_t *tokens, uint32_t rows,
 	return ret;
 }
 
-int lut_model_eval(struct lut_model *m, const int32_t *tokens, uint32_t n, struct lut_eval *out)
+/*
+ * n tokens in chunks of at most prefill_chunk rows; with all, each
+ * chunk's logits (rows x n_vocab) are copied to all_logits as it ends, so
+ * a failed chunk leaves those of the chunks before it.
+ */
+static int eval_chunks(struct lut_model *m, const int32_t *tokens, uint32_t n, float *all_logits)
 {
+	size_t V = m->cfg.n_vocab;
 	uint64_t ns = 0, cycles = 0;
 	uint32_t done, rows;
-	int ret;
+	int ret = check_tokens(m, tokens, n);
 
-	if (!m)
-		return -EINVAL;
-	m->err[0] = '\0';
-	if (!tokens || !out || !n)
-		return lm_fail(m, -EINVAL, "eval: no tokens");
-	ret = check_tokens(m, tokens, n);
 	for (done = 0; done < n && !ret; done += rows) {
 		rows = n - done < m->p.prefill_chunk ? n - done : m->p.prefill_chunk;
-		ret = eval_chunk(m, tokens + done, rows, &ns, &cycles);
+		ret = eval_chunk(m, tokens + done, rows, all_logits != NULL, &ns, &cycles);
+		if (!ret && all_logits)
+			memcpy(all_logits + done * V, lm_host(m, m->act.logits_all),
+			       rows * V * sizeof(float));
 	}
 	if (ret)
 		return ret;
-	memcpy(m->logits, lm_host(m, m->act.logits), (size_t)m->cfg.n_vocab * sizeof(float));
-	memcpy(&m->argmax, lm_host(m, m->act.argmax), sizeof(m->argmax));
 	if (n > 1) {
 		m->st.prompt_tokens += n;
 		m->st.prompt_ns += ns;
@@ -267,7 +269,39 @@ int lut_model_eval(struct lut_model *m, const int32_t *tokens, uint32_t n, struc
 		m->st.decode_ns += ns;
 		m->st.decode_cycles += cycles;
 	}
+	return 0;
+}
+
+int lut_model_eval(struct lut_model *m, const int32_t *tokens, uint32_t n, struct lut_eval *out)
+{
+	int ret;
+
+	if (!m)
+		return -EINVAL;
+	m->err[0] = '\0';
+	if (!tokens || !out || !n)
+		return lm_fail(m, -EINVAL, "eval: no tokens");
+	ret = eval_chunks(m, tokens, n, NULL);
+	if (ret)
+		return ret;
+	memcpy(m->logits, lm_host(m, m->act.logits), (size_t)m->cfg.n_vocab * sizeof(float));
+	memcpy(&m->argmax, lm_host(m, m->act.argmax), sizeof(m->argmax));
 	out->logits = m->logits;
 	out->argmax = m->argmax;
 	return 0;
+}
+
+int lut_model_eval_all(struct lut_model *m, const int32_t *tokens, uint32_t n, float *logits)
+{
+	int ret;
+
+	if (!m)
+		return -EINVAL;
+	m->err[0] = '\0';
+	if (!tokens || !n)
+		return lm_fail(m, -EINVAL, "eval_all: no tokens");
+	if (!logits)
+		return lm_fail(m, -EINVAL, "eval_all: no place for the logits");
+	ret = lm_plan_logits_all(m);
+	return ret ?: eval_chunks(m, tokens, n, logits);
 }

@@ -5,9 +5,11 @@
  * and are compared with a naive double-precision forward pass
  * (ref_forward.c) over the weights the engine actually holds
  * (lut_weight_dequantize()); a prompt in one evaluation against token by
- * token; streams built once; rewind; streams split into several jobs; and
- * each error (missing tensor, wrong shape, unsupported architecture, bad
- * token, full context, a faulting stream) with its message.
+ * token; streams built once; rewind; streams split into several jobs; the
+ * logits of every position (lut_model_eval_all) against token-by-token
+ * decoding; and each error (missing tensor, wrong shape, unsupported
+ * architecture, bad token, full context, a faulting stream) with its
+ * message.
  *
  * Tolerance. The runtime computes with FP16 lookup tables (each entry
  * rounded once, relative error <= 2^-11), binary32 accumulation and an
@@ -625,6 +627,116 @@ TEST_F(rt, split_streams_give_the_same_logits)
 	EXPECT_EQ(0, memcmp(a, ev.logits, V * sizeof(float)));
 	lut_model_free(split);
 	free(a);
+}
+
+/* ---- The logits of every position ------------------------------------------------ */
+
+#define N_ALL 11u /* chunks of 4: two of 4 rows and one of 3 */
+
+static const int32_t all_tokens[N_ALL] = {1, 17, 42, 99, 7, 250, 3, 3, 180, 64, 2};
+
+/*
+ * lut_model_eval_all() in chunks of 4 rows against the same tokens decoded
+ * one by one: every row must be the decode step's logits bit for bit.
+ * Each row's arithmetic (table entries, their scales, the accumulation
+ * order, attention over positions 0..pos) does not depend on how many
+ * rows a stream has, so there is nothing for a tolerance to absorb; the
+ * normal prompt path's last row is the same bits too.
+ */
+static void check_eval_all(struct __test_metadata *_metadata, const struct mk_opts *o,
+			   uint32_t table_dtype)
+{
+	char path[300], err[LM_ERR_SIZE];
+	uint32_t i, V = o->vocab;
+	float *all = calloc((size_t)N_ALL * V, sizeof(float));
+	struct lut_model_stats st;
+	struct lut_model *m = NULL;
+	struct lut_eval ev;
+
+	ASSERT_NE(NULL, all);
+	ASSERT_EQ(0, temp_path(path, sizeof(path)));
+	ASSERT_EQ(0, make_model(o, path, NULL, NULL));
+	ASSERT_EQ(0, load_cpu(path, 0, table_dtype, 4, &m, err, sizeof(err))) TH_LOG("%s", err);
+	unlink_model(path);
+
+	ASSERT_EQ(0, lut_model_eval_all(m, all_tokens, N_ALL, all))
+	TH_LOG("%s", lut_model_error(m));
+	EXPECT_EQ(N_ALL, lut_model_pos(m));
+	lut_model_stats(m, &st);
+	EXPECT_EQ(N_ALL, st.prompt_tokens);
+	EXPECT_EQ(2u, st.streams_built) TH_LOG("shapes of 4 and 3 rows, all logits");
+
+	ASSERT_EQ(0, lut_model_rewind(m, 0));
+	for (i = 0; i < N_ALL; i++) {
+		ASSERT_EQ(0, lut_model_eval(m, &all_tokens[i], 1, &ev));
+		EXPECT_EQ(0, memcmp(all + (size_t)i * V, ev.logits, V * sizeof(float)))
+		TH_LOG("row %u differs from its decode step by %g of the range", i,
+		       rel_err_f(all + (size_t)i * V, ev.logits, V));
+	}
+	/* Rows differ from each other: each one is its own position's. */
+	EXPECT_NE(0, memcmp(all, all + V, V * sizeof(float)));
+
+	/* The normal prompt path: its own shapes, the same last row. */
+	ASSERT_EQ(0, lut_model_rewind(m, 0));
+	ASSERT_EQ(0, lut_model_eval(m, all_tokens, N_ALL, &ev));
+	EXPECT_EQ(0, memcmp(all + (size_t)(N_ALL - 1) * V, ev.logits, V * sizeof(float)));
+	lut_model_stats(m, &st);
+	EXPECT_EQ(5u, st.streams_built) TH_LOG("+ M = 1, then M = 4 and 3 with the last row only");
+	free(all);
+	lut_model_free(m);
+}
+
+TEST(eval_all_llama_rows_equal_decode_steps)
+{
+	struct mk_opts o;
+
+	small_opts(&o, MK_ARCH_LLAMA, LUT_GGML_Q4_0);
+	check_eval_all(_metadata, &o, 0);
+}
+
+TEST(eval_all_llama_int8_tables)
+{
+	struct mk_opts o;
+
+	small_opts(&o, MK_ARCH_LLAMA, LUT_GGML_Q8_0);
+	check_eval_all(_metadata, &o, LUTC_DT_I8);
+}
+
+TEST(eval_all_bitnet_rows_equal_decode_steps)
+{
+	struct mk_opts o;
+
+	small_opts(&o, MK_ARCH_BITNET, LUT_GGML_TQ2_0);
+	o.act = MK_ACT_RELU2;
+	check_eval_all(_metadata, &o, 0);
+}
+
+TEST_F(rt, eval_all_bad_arguments)
+{
+	uint32_t V = self->o.vocab;
+	float *all = calloc((size_t)CTX * V, sizeof(float));
+	int32_t bad[3] = {1, 384, 2}, t[CTX] = {0};
+
+	ASSERT_NE(NULL, all);
+	ASSERT_EQ(0, load_cpu(self->path, 0, 0, 0, &self->m, self->err, sizeof(self->err)));
+	EXPECT_EQ(-EINVAL, lut_model_eval_all(NULL, prompt, 1, all));
+	EXPECT_EQ(-EINVAL, lut_model_eval_all(self->m, NULL, 1, all));
+	EXPECT_EQ(-EINVAL, lut_model_eval_all(self->m, prompt, 0, all));
+	EXPECT_NE(NULL, strstr(lut_model_error(self->m), "no tokens"));
+	EXPECT_EQ(-EINVAL, lut_model_eval_all(self->m, prompt, 1, NULL));
+	EXPECT_NE(NULL, strstr(lut_model_error(self->m), "no place for the logits"))
+	TH_LOG("%s", lut_model_error(self->m));
+	EXPECT_EQ(-EINVAL, lut_model_eval_all(self->m, bad, 3, all));
+	EXPECT_NE(NULL, strstr(lut_model_error(self->m), "token 384 at index 1"))
+	TH_LOG("%s", lut_model_error(self->m));
+	EXPECT_EQ(0u, lut_model_pos(self->m)) TH_LOG("nothing was run");
+	ASSERT_EQ(0, lut_model_eval_all(self->m, t, CTX - 1, all));
+	EXPECT_EQ(-ENOSPC, lut_model_eval_all(self->m, t, 2, all));
+	EXPECT_NE(NULL, strstr(lut_model_error(self->m), "context is full"));
+	EXPECT_EQ(CTX - 1, lut_model_pos(self->m));
+	ASSERT_EQ(0, lut_model_eval_all(self->m, t, 1, all));
+	EXPECT_STREQ("", lut_model_error(self->m));
+	free(all);
 }
 
 /* ---- Errors -------------------------------------------------------------------- */

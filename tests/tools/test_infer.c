@@ -5,7 +5,11 @@
  * one "lutcore-infer: " line; on a tiny model from lutcore-mkmodel the CPU
  * backend prints the prompt and the very text the runtime's greedy tokens
  * decode to, the summary and the speed line; sampling repeats per seed;
- * -f, -q, -n 0 and a full context behave as documented.
+ * -f, -q, -n 0 and a full context behave as documented; --perplexity
+ * prints the value that token-by-token decoding gives with the documented
+ * windows (BOS first, or without BOS the first token of each window
+ * unscored; --ppl-tokens caps), repeats exactly, runs with INT8 tables,
+ * and rejects bad files, empty texts and conflicting options.
  *
  * The binaries are found next to this test's build directory
  * (build/host/{tests,san}/ -> build/host/bin/).
@@ -13,6 +17,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,8 +115,28 @@ static int one_error_line(const struct run *r, const char *what)
 FIXTURE(infer)
 {
 	char dir[64];
-	char tq2[96], f16[96], text[96];
+	char tq2[96], f16[96], text[96], story[96];
 };
+
+/* The text --perplexity scores in the tests: a few hundred tokens of English. */
+static const char story[] =
+	"Once upon a time there was a little robot who lived in a small house by the sea.\n"
+	"Every morning the robot walked along the beach and counted the shells.\n"
+	"One day it found a bottle with a letter inside, and the letter said: hello!\n"
+	"The robot wrote an answer, put it back into the bottle and threw it far away.\n"
+	"%\n"
+	"The end of a story is the beginning of another one.\n";
+
+static void write_file(struct __test_metadata *_metadata, const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	int bad;
+
+	ASSERT_NE(NULL, f);
+	bad = fwrite(p, 1, n, f) != n;
+	bad |= fclose(f) != 0;
+	ASSERT_EQ(0, bad) TH_LOG("writing %s failed", path);
+}
 
 /*
  * Seed 10's first greedy token after the prompt begins with a space, so a
@@ -136,8 +161,10 @@ FIXTURE_SETUP(infer)
 	snprintf(self->tq2, sizeof(self->tq2), "%s/tiny-tq2_0.gguf", self->dir);
 	snprintf(self->f16, sizeof(self->f16), "%s/tiny-f16.gguf", self->dir);
 	snprintf(self->text, sizeof(self->text), "%s/not-a-model.txt", self->dir);
+	snprintf(self->story, sizeof(self->story), "%s/story.txt", self->dir);
 	make_model(_metadata, self->tq2, "tq2_0");
 	make_model(_metadata, self->f16, "f16");
+	write_file(_metadata, self->story, story, strlen(story));
 	f = fopen(self->text, "w");
 	ASSERT_NE(NULL, f);
 	fputs("this is a text file, not a GGUF model\n", f);
@@ -156,11 +183,13 @@ FIXTURE_TEARDOWN(infer)
 TEST(help_names_every_flag_and_default)
 {
 	static const char *const want[] = {
-		"-m, --model", "-p, --prompt", "-f, --file",	"-n, --n-predict", "--temp",
-		"--top-k",     "--top-p",      "--seed",	"--wbits",	   "--backend",
-		"--device",    "--ctx",	       "-t, --threads", "--tables",	   "--no-bos",
-		"-q, --quiet", "-h, --help",   "-V, --version", "default 128",	   PROMPT,
-		"default 40",  "default 0.95", "default 24301", "/dev/lutcore",	   "LUTCORE_DEV",
+		"-m, --model",	 "-p, --prompt",      "-f, --file",	"-n, --n-predict",
+		"--temp",	 "--top-k",	      "--top-p",	"--seed",
+		"--wbits",	 "--backend",	      "--device",	"--ctx",
+		"-t, --threads", "--tables",	      "--no-bos",	"-q, --quiet",
+		"-h, --help",	 "-V, --version",     "default 128",	PROMPT,
+		"default 40",	 "default 0.95",      "default 24301",	"/dev/lutcore",
+		"LUTCORE_DEV",	 "--perplexity FILE", "--ppl-tokens N", "default 0: all",
 	};
 	struct run r;
 	size_t i;
@@ -216,6 +245,12 @@ static const struct bad bad_args[] = {
 	{{"-f", "/nonexistent/prompt.txt"}, "-f /nonexistent/prompt.txt: No such file"},
 	{{"--device", "/nonexistent/lutcore"}, "/nonexistent/lutcore: No such file or directory"},
 	{{"--device", "/dev/null"}, "/dev/null: Not a LUTCore device"},
+	{{"--perplexity", "/nonexistent/text.txt"},
+	 "--perplexity /nonexistent/text.txt: No such file"},
+	{{"--perplexity", ""}, "--perplexity '' is an empty path"},
+	{{"--ppl-tokens", "12"}, "--ppl-tokens needs --perplexity FILE"},
+	{{"--ppl-tokens", "x"}, "--ppl-tokens 'x' is not a non-negative integer"},
+	{{"--perplexity", "/dev/null", "-p", "hi"}, "--perplexity /dev/null: the text is empty"},
 };
 
 TEST_F(infer, bad_arguments_give_one_line_and_status_1)
@@ -429,6 +464,213 @@ TEST_F(infer, wbits_on_float_weights_and_note_on_quantized)
 	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
 	EXPECT_NE(NULL, strstr(r.err, "lutcore-infer: note: --wbits does not apply"))
 	TH_LOG("%s", r.err);
+	run_free(&r);
+}
+
+/* ---- --perplexity ------------------------------------------------------------------ */
+
+/* What the tool printed: "perplexity: P over N tokens (nll L/token), ..." */
+struct ppl_line {
+	double ppl, nll;
+	unsigned long long n;
+};
+
+static int parse_ppl(const char *out, struct ppl_line *p)
+{
+	return sscanf(out, "perplexity: %lf over %llu tokens (nll %lf/token)", &p->ppl, &p->n,
+		      &p->nll) == 3;
+}
+
+/* -ln softmax(x)[t] */
+static double nll_of(const float *x, uint32_t V, int32_t t)
+{
+	double max = x[0], sum;
+	uint32_t v;
+
+	for (v = 1; v < V; v++)
+		max = x[v] > max ? x[v] : max;
+	sum = exp((double)x[0] - max);
+	for (v = 1; v < V; v++)
+		sum += exp((double)x[v] - max);
+	return log(sum) - ((double)x[t] - max);
+}
+
+/*
+ * The perplexity the documentation describes, computed here with single
+ * decode steps (lut_model_eval of one token): the text's tokens cut into
+ * windows of ctx positions, each run from position 0; with BOS a window is
+ * BOS and ctx - 1 text tokens and scores ctx of them, without BOS it is
+ * ctx text tokens and scores all but the first; at most cap (0: all).
+ */
+static struct ppl_line reference_ppl(const char *model, const char *text, uint32_t ctx, bool bos,
+				     uint64_t cap)
+{
+	struct lut_model_params p;
+	struct lut_model *m;
+	struct lut_eval ev;
+	struct ppl_line r = {0, 0, 0};
+	int32_t ids[4096], in;
+	int n, start, i, len;
+	uint64_t need = cap ? cap : 1ull << 40;
+	double sum = 0;
+
+	lut_model_params_default(&p);
+	p.backend = LUT_BACKEND_CPU;
+	p.ctx = ctx;
+	if (lut_model_load(model, &p, &m, NULL, 0))
+		abort();
+	n = lut_tok_encode(lut_model_tok(m), text, strlen(text), 0, ids, 4096);
+	if (n <= 0 || n > 4096)
+		abort();
+	for (start = 0; start < n && need > (uint64_t)!bos; start += len) {
+		len = n - start < (int)ctx ? n - start : (int)ctx;
+		if ((uint64_t)len > need + !bos)
+			len = (int)need + !bos;
+		if (!bos && len < 2)
+			break;
+		lut_model_rewind(m, 0);
+		for (i = bos ? -1 : 0; i < len - 1; i++) {
+			in = i < 0 ? lut_tok_bos(lut_model_tok(m)) : ids[start + i];
+			if (lut_model_eval(m, &in, 1, &ev))
+				abort();
+			sum += nll_of(ev.logits, lut_model_info(m)->n_vocab, ids[start + i + 1]);
+			r.n++;
+		}
+		need -= (uint64_t)len - !bos;
+	}
+	r.nll = sum / (double)r.n;
+	r.ppl = exp(r.nll);
+	lut_model_free(m);
+	return r;
+}
+
+/*
+ * --perplexity of the story on the CPU backend with --ctx ctx, BOS or
+ * --no-bos, --ppl-tokens cap: the value reference_ppl() computes, over as
+ * many tokens; the line is all stdout has with -q.
+ */
+static void check_ppl(struct __test_metadata *_metadata, const char *model, const char *path,
+		      uint32_t ctx, bool bos, uint32_t cap)
+{
+	struct ppl_line got, want = reference_ppl(model, story, ctx, bos, cap);
+	char c[16], n[16];
+	struct run r;
+
+	snprintf(c, sizeof(c), "%u", ctx);
+	snprintf(n, sizeof(n), "%u", cap);
+	INFER(&r, "-m", model, "--backend", "cpu", "--perplexity", path, "--ctx", c, "--ppl-tokens",
+	      n, "-q", bos ? NULL : "--no-bos");
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_STREQ("", r.err);
+	ASSERT_TRUE(parse_ppl(r.out, &got)) TH_LOG("stdout: %s", r.out);
+	EXPECT_EQ(want.n, got.n);
+	EXPECT_TRUE(isfinite(got.ppl) && got.ppl > 1);
+	/* Printed with 6 decimals; the logits are the same bits. */
+	EXPECT_GT(1e-6, fabs(got.nll - want.nll)) TH_LOG("nll %.6f, want %.6f", got.nll, want.nll);
+	EXPECT_GT(1e-3 * want.ppl, fabs(got.ppl - want.ppl));
+	EXPECT_NE(NULL, strstr(r.out, "), backend cpu, tables f16\n")) TH_LOG("%s", r.out);
+	EXPECT_EQ(NULL, strchr(strchr(r.out, '\n') + 1, '\n')) TH_LOG("one line: %s", r.out);
+	TH_LOG("ctx %u, %s, cap %u: %.*s", ctx, bos ? "BOS" : "no BOS", cap,
+	       (int)strcspn(r.out, "\n"), r.out);
+	run_free(&r);
+}
+
+TEST_F(infer, perplexity_equals_decoding_token_by_token)
+{
+	/* Several windows and a short last one; capped inside the second window. */
+	check_ppl(_metadata, self->tq2, self->story, 16, true, 0);
+	check_ppl(_metadata, self->tq2, self->story, 16, true, 20);
+	check_ppl(_metadata, self->tq2, self->story, 16, false, 0);
+	check_ppl(_metadata, self->tq2, self->story, 16, false, 20);
+	/* The model's own context: one window. */
+	check_ppl(_metadata, self->f16, self->story, 256, true, 0);
+}
+
+TEST_F(infer, perplexity_repeats_and_runs_with_int8_tables)
+{
+	struct ppl_line a, b;
+	struct run r1, r2;
+
+	INFER(&r1, "-m", self->tq2, "--backend", "cpu", "--perplexity", self->story, "--ctx", "32");
+	INFER(&r2, "-m", self->tq2, "--backend", "cpu", "--perplexity", self->story, "--ctx", "32",
+	      "-t", "1");
+	ASSERT_EQ(0, r1.status) TH_LOG("%s", r1.err);
+	ASSERT_EQ(0, r2.status) TH_LOG("%s", r2.err);
+	EXPECT_STREQ(r1.out, r2.out) TH_LOG("the thread count changed the result");
+	EXPECT_TRUE(parse_ppl(r1.out, &a)) TH_LOG("%s", r1.out);
+	/* Progress and the summary on stderr, without -q. */
+	EXPECT_NE(NULL, strstr(r1.err, "model: llama")) TH_LOG("%s", r1.err);
+	EXPECT_NE(NULL, strstr(r1.err, "windows of 32 positions (BOS first)")) TH_LOG("%s", r1.err);
+	EXPECT_NE(NULL, strstr(r1.err, "perplexity: window ")) TH_LOG("%s", r1.err);
+	run_free(&r1);
+	run_free(&r2);
+
+	INFER(&r1, "-m", self->tq2, "--backend", "cpu", "--perplexity", self->story, "--ctx", "32",
+	      "--tables", "i8", "-q");
+	ASSERT_EQ(0, r1.status) TH_LOG("%s", r1.err);
+	ASSERT_TRUE(parse_ppl(r1.out, &b)) TH_LOG("%s", r1.out);
+	EXPECT_EQ(a.n, b.n);
+	EXPECT_TRUE(isfinite(b.ppl) && b.ppl > 1);
+	EXPECT_NE(NULL, strstr(r1.out, "tables i8")) TH_LOG("%s", r1.out);
+	TH_LOG("f16 tables nll %.6f, i8 tables nll %.6f", a.nll, b.nll);
+	run_free(&r1);
+}
+
+/* Copy src to dst with the first "from" in it overwritten by "to". */
+static void patched_copy(struct __test_metadata *_metadata, const char *src, const char *dst,
+			 const char *from, const char *to)
+{
+	int fd = open(src, O_RDONLY);
+	char *p, *hit = NULL;
+	size_t n, i;
+
+	ASSERT_LE(0, fd);
+	n = (size_t)lseek(fd, 0, SEEK_END);
+	p = slurp(fd); /* closes fd */
+	for (i = 0; i + strlen(from) <= n && !hit; i++)
+		if (!memcmp(p + i, from, strlen(from)))
+			hit = p + i;
+	ASSERT_NE(NULL, hit);
+	memcpy(hit, to, strlen(to));
+	write_file(_metadata, dst, p, n);
+	free(p);
+}
+
+TEST_F(infer, perplexity_errors)
+{
+	char path[128], model[128], nul[64] = {0};
+	struct run r;
+
+	/* A NUL-padded disk image without text is empty too. */
+	snprintf(path, sizeof(path), "%s/zeros.img", self->dir);
+	write_file(_metadata, path, nul, sizeof(nul));
+	INFER(&r, "-m", self->tq2, "--backend", "cpu", "--perplexity", path);
+	EXPECT_TRUE(one_error_line(&r, "the text is empty")) TH_LOG("%s", r.err);
+	run_free(&r);
+	/* One token, without BOS: nothing to predict it from. */
+	snprintf(path, sizeof(path), "%s/one.txt", self->dir);
+	write_file(_metadata, path, "a", 1);
+	INFER(&r, "-m", self->tq2, "--backend", "cpu", "--perplexity", path, "--no-bos");
+	EXPECT_TRUE(one_error_line(&r, "nothing to score in 1 token (no BOS, windows of 256)"))
+	TH_LOG("%s", r.err);
+	run_free(&r);
+	INFER(&r, "-m", self->tq2, "--backend", "cpu", "--perplexity", self->story, "--no-bos",
+	      "--ctx", "1");
+	EXPECT_TRUE(one_error_line(&r, "(no BOS, windows of 1)"))
+	TH_LOG("%s", r.err);
+	run_free(&r);
+	INFER(&r, "-m", self->tq2, "--backend", "cpu", "--perplexity", self->story, "-f",
+	      self->story);
+	EXPECT_TRUE(one_error_line(&r, "give no prompt")) TH_LOG("%s", r.err);
+	run_free(&r);
+	INFER(&r, "-m", self->tq2, "--perplexity", self->story, "--perplexity", self->story);
+	EXPECT_TRUE(one_error_line(&r, "give --perplexity once")) TH_LOG("%s", r.err);
+	run_free(&r);
+	/* A model without a tokenizer runs from ids, but cannot read a text. */
+	snprintf(model, sizeof(model), "%s/no-tokenizer.gguf", self->dir);
+	patched_copy(_metadata, self->tq2, model, "tokenizer.ggml.model", "tokenizer.ggml.mode_");
+	INFER(&r, "-m", model, "--backend", "cpu", "--perplexity", self->story);
+	EXPECT_TRUE(one_error_line(&r, "the model has no tokenizer")) TH_LOG("%s", r.err);
 	run_free(&r);
 }
 

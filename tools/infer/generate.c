@@ -78,6 +78,7 @@ int infer_tokenize(const struct lut_model *m, const struct infer_opts *o, int32_
 		infer_error("tokenizing the prompt: %s",
 			    got < 0 ? strerror(-got) : "length changed");
 		free(*ids);
+		*ids = NULL;
 		return 1;
 	}
 	*n = (uint32_t)need;

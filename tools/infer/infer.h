@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * lutcore-infer internals: the options (opts.c), the prompt and the token
- * loop (generate.c), and what is shown on stderr (report.c).
+ * loop (generate.c), perplexity of a text (perplexity.c), and what is
+ * shown on stderr (report.c).
  */
 #ifndef LUTCORE_INFER_H
 #define LUTCORE_INFER_H
@@ -20,7 +21,7 @@
 #define INFER_MAX_PREDICT     (1u << 24)
 #define INFER_MAX_CTX	      (1u << 20)
 #define INFER_MAX_THREADS     1024
-#define INFER_MAX_PROMPT_FILE (16u << 20) /* bytes read by --file */
+#define INFER_MAX_PROMPT_FILE (16u << 20) /* bytes read by --file and --perplexity */
 
 /* Load progress is shown for models with more tensor bytes than this. */
 #define INFER_PROGRESS_BYTES (64ull << 20)
@@ -38,6 +39,9 @@
  * @device:      --device, or NULL for liblutcore's search
  * @add_special: not --no-bos: BOS (and EOS) as the model's metadata says
  * @quiet:       -q: only the text on stdout, and errors
+ * @ppl_file:    --perplexity FILE, or NULL: score its text instead of
+ *               generating; @ppl_text (owned) and @ppl_len hold the text
+ * @ppl_tokens:  --ppl-tokens: score at most this many tokens; 0 = all
  */
 struct infer_opts {
 	const char *model;
@@ -52,6 +56,10 @@ struct infer_opts {
 	const char *device;
 	bool add_special;
 	bool quiet;
+	const char *ppl_file;
+	char *ppl_text;
+	size_t ppl_len;
+	uint32_t ppl_tokens;
 };
 
 /*
@@ -103,5 +111,21 @@ int infer_tokenize(const struct lut_model *m, const struct infer_opts *o, int32_
  */
 int infer_generate(struct lut_model *m, const struct infer_opts *o, const int32_t *ids, uint32_t n,
 		   struct infer_speed *speed);
+
+/*
+ * --perplexity: the text's tokens into *ids (malloc()ed, no BOS); a model
+ * without a tokenizer, or a text with nothing to score, is an error.
+ * Returns 0, or 1 after an error (reported on stderr).
+ */
+int infer_ppl_tokenize(const struct lut_model *m, const struct infer_opts *o, int32_t **ids,
+		       uint32_t *n);
+
+/*
+ * Score the n tokens in windows of the context (see perplexity.c), show
+ * progress on stderr and print the result line on stdout. Returns 0, or 1
+ * after an error (reported on stderr).
+ */
+int infer_perplexity(struct lut_model *m, const struct infer_opts *o, const int32_t *ids,
+		     uint32_t n);
 
 #endif /* LUTCORE_INFER_H */

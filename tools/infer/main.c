@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * lutcore-infer: generate text with a GGUF model on a LUTCore device (or
- * the CPU backend). See lutcore-infer.1. main() opens what the options
- * name, in the order that makes the first error the most useful one: the
- * model file, the device, then the model itself.
+ * the CPU backend), or measure the perplexity of a text. See
+ * lutcore-infer.1. main() opens what the options name, in the order that
+ * makes the first error the most useful one: the model file, the device,
+ * then the model itself.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -110,14 +111,16 @@ static int run(struct infer_opts *o)
 		o->mp.progress = infer_progress_cb;
 		o->mp.progress_arg = &progress;
 	}
-	ret = load(o, &m) || infer_tokenize(m, o, &ids, &n);
+	ret = load(o, &m) ||
+	      (o->ppl_file ? infer_ppl_tokenize(m, o, &ids, &n) : infer_tokenize(m, o, &ids, &n));
 	if (!ret) {
 		note_moot_wbits(m, o);
 		if (!o->quiet)
 			infer_print_summary(m, o, dev ? lut_dev_path(dev) : NULL);
-		ret = infer_generate(m, o, ids, n, &speed);
+		ret = o->ppl_file ? infer_perplexity(m, o, ids, n)
+				  : infer_generate(m, o, ids, n, &speed);
 	}
-	if (!ret && !o->quiet) {
+	if (!ret && !o->quiet && !o->ppl_file) {
 		infer_format_speed(&speed, line, sizeof(line));
 		fprintf(stderr, "%s\n", line);
 	}

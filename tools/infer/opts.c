@@ -20,9 +20,11 @@
 /* clang-format off */
 static const char usage[] =
 "Usage: " PROG " -m FILE [-p TEXT | -f FILE] [-n N] [options]\n"
+"       " PROG " -m FILE --perplexity FILE [--ppl-tokens N] [options]\n"
 "Generate text with a GGUF model (llama or bitnet architecture) on a LUTCore\n"
 "device, or on the CPU with the same engine. The prompt and the generated text go\n"
 "to stdout as they are produced; the model summary and the speed line to stderr.\n"
+"With --perplexity, score a text instead: its perplexity goes to stdout.\n"
 "\n"
 "  -m, --model FILE      the GGUF model (required; a block device holding one works too)\n"
 "  -p, --prompt TEXT     the prompt (default \"" INFER_DEFAULT_PROMPT "\")\n"
@@ -47,6 +49,12 @@ static const char usage[] =
 "  -t, --threads N       cpu backend: engine threads (default 0: every online CPU)\n"
 "      --tables f16|i8   lookup tables in fp16 (default) or int8 with a scale per table\n"
 "      --no-bos          do not add the BOS token the model asks for before the prompt\n"
+"      --perplexity FILE the perplexity of FILE's text (up to its first NUL): cut\n"
+"                        into windows of --ctx tokens, each evaluated from position 0\n"
+"                        after BOS (when the model asks for one); every token of a\n"
+"                        window is scored, the first one from BOS alone (without\n"
+"                        BOS, all but the first)\n"
+"      --ppl-tokens N    score at most N tokens, from the start (default 0: all)\n"
 "  -q, --quiet           only the text: no progress, model summary or speed line\n"
 "  -h, --help            print this help and exit\n"
 "  -V, --version         print the version and exit\n"
@@ -68,6 +76,8 @@ enum {
 	O_CTX,
 	O_TABLES,
 	O_NO_BOS,
+	O_PERPLEXITY,
+	O_PPL_TOKENS,
 };
 
 static const struct option long_opts[] = {
@@ -86,6 +96,8 @@ static const struct option long_opts[] = {
 	{"threads", required_argument, NULL, 't'},
 	{"tables", required_argument, NULL, O_TABLES},
 	{"no-bos", no_argument, NULL, O_NO_BOS},
+	{"perplexity", required_argument, NULL, O_PERPLEXITY},
+	{"ppl-tokens", required_argument, NULL, O_PPL_TOKENS},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -181,15 +193,19 @@ static int parse_wbits(const char *arg, uint32_t *wbits)
 	return 0;
 }
 
-/* Read the prompt from path: up to the first NUL, minus one final newline. */
-static int read_prompt_file(struct infer_opts *o, const char *path)
+/*
+ * Read a text from path (opt: the option, for messages): up to the first
+ * NUL, at most INFER_MAX_PROMPT_FILE bytes, into *text (malloc()ed, NUL
+ * terminated) and *len.
+ */
+static int read_text_file(const char *opt, const char *path, char **text, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	size_t n = 0, cap = 1 << 16, got;
 	char *buf, *nul;
 
 	if (!f) {
-		infer_error("-f %s: %s", path, strerror(errno));
+		infer_error("%s %s: %s", opt, path, strerror(errno));
 		return 1;
 	}
 	buf = malloc(cap + 1);
@@ -201,7 +217,8 @@ static int read_prompt_file(struct infer_opts *o, const char *path)
 			break;
 		}
 		if (n == cap && cap >= INFER_MAX_PROMPT_FILE) {
-			infer_error("-f %s: longer than %u MiB", path, INFER_MAX_PROMPT_FILE >> 20);
+			infer_error("%s %s: longer than %u MiB", opt, path,
+				    INFER_MAX_PROMPT_FILE >> 20);
 			goto fail;
 		}
 		if (n == cap) {
@@ -214,22 +231,52 @@ static int read_prompt_file(struct infer_opts *o, const char *path)
 		}
 	}
 	if (!buf || ferror(f)) {
-		infer_error("-f %s: %s", path, buf ? strerror(errno) : "out of memory");
+		infer_error("%s %s: %s", opt, path, buf ? strerror(errno) : "out of memory");
 		goto fail;
 	}
 	fclose(f);
-	if (n && buf[n - 1] == '\n')
-		n--;
 	buf[n] = 0;
-	free(o->prompt_buf);
-	o->prompt_buf = buf;
-	o->prompt = buf;
-	o->prompt_len = n;
+	*text = buf;
+	*len = n;
 	return 0;
 fail:
 	free(buf);
 	fclose(f);
 	return 1;
+}
+
+/* The prompt from path: up to the first NUL, minus one final newline. */
+static int read_prompt_file(struct infer_opts *o, const char *path)
+{
+	char *buf;
+	size_t n;
+
+	if (read_text_file("-f", path, &buf, &n))
+		return 1;
+	if (n && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	free(o->prompt_buf);
+	o->prompt_buf = buf;
+	o->prompt = buf;
+	o->prompt_len = n;
+	return 0;
+}
+
+/* The text --perplexity scores, as it is; an empty one has nothing to score. */
+static int read_ppl_file(struct infer_opts *o, const char *path)
+{
+	if (o->ppl_file) {
+		infer_error("give --perplexity once (try --help)");
+		return 1;
+	}
+	if (read_text_file("--perplexity", path, &o->ppl_text, &o->ppl_len))
+		return 1;
+	o->ppl_file = path;
+	if (!o->ppl_len) {
+		infer_error("--perplexity %s: the text is empty", path);
+		return 1;
+	}
+	return 0;
 }
 
 static int parse_choice(int opt, const char *arg, const char *a, const char *b, int *v)
@@ -289,6 +336,10 @@ static int apply_value(struct infer_opts *o, int opt, const char *arg)
 		ret = parse_choice(opt, arg, "f16", "i8", &k);
 		o->mp.table_dtype = k ? LUTC_DT_I8 : LUTC_DT_F16;
 		break;
+	case O_PPL_TOKENS:
+		ret = parse_uint(opt, arg, 0, UINT32_MAX, &v);
+		o->ppl_tokens = (uint32_t)v;
+		break;
 	}
 	return ret;
 }
@@ -318,6 +369,10 @@ static int apply(struct infer_opts *o, int opt, const char *arg, bool *have_prom
 	case O_NO_BOS:
 		o->add_special = false;
 		return 0;
+	case O_PERPLEXITY:
+		if (!*arg)
+			return usage_error(opt_name(opt), arg, "is an empty path");
+		return read_ppl_file(o, arg);
 	case 'q':
 		o->quiet = true;
 		return 0;
@@ -354,9 +409,23 @@ static void opts_default(struct infer_opts *o)
 	o->add_special = true;
 }
 
+/* --perplexity scores a text: a prompt has no place, --ppl-tokens no use without it. */
+static int check_modes(const struct infer_opts *o, bool have_prompt, bool have_ppl_tokens)
+{
+	if (o->ppl_file && have_prompt) {
+		infer_error("--perplexity scores its file: give no prompt (-p, -f) (try --help)");
+		return 1;
+	}
+	if (!o->ppl_file && have_ppl_tokens) {
+		infer_error("--ppl-tokens needs --perplexity FILE (try --help)");
+		return 1;
+	}
+	return 0;
+}
+
 int infer_parse_args(int argc, char **argv, struct infer_opts *o)
 {
-	bool have_prompt = false;
+	bool have_prompt = false, have_ppl_tokens = false;
 	int c;
 
 	opts_default(o);
@@ -374,6 +443,7 @@ int infer_parse_args(int argc, char **argv, struct infer_opts *o)
 			return bad_option(argv, c);
 		if (apply(o, c, optarg, &have_prompt))
 			return 1;
+		have_ppl_tokens |= c == O_PPL_TOKENS;
 	}
 	if (optind < argc) {
 		infer_error("unexpected argument '%s' (try --help)", argv[optind]);
@@ -383,11 +453,13 @@ int infer_parse_args(int argc, char **argv, struct infer_opts *o)
 		infer_error("no model; give -m FILE (try --help)");
 		return 1;
 	}
-	return -1;
+	return check_modes(o, have_prompt, have_ppl_tokens) ? 1 : -1;
 }
 
 void infer_opts_release(struct infer_opts *o)
 {
 	free(o->prompt_buf);
 	o->prompt_buf = NULL;
+	free(o->ppl_text);
+	o->ppl_text = NULL;
 }

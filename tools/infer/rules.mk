@@ -1,6 +1,7 @@
 # lutcore-infer: text generation with a GGUF model (see lutcore-infer.1).
 INFER_SRCS := $(TOP)/tools/infer/main.c $(TOP)/tools/infer/opts.c \
-	$(TOP)/tools/infer/generate.c $(TOP)/tools/infer/report.c
+	$(TOP)/tools/infer/generate.c $(TOP)/tools/infer/report.c \
+	$(TOP)/tools/infer/perplexity.c
 $(eval $(call tool,lutcore-infer,$(INFER_SRCS)))
 
 # The default model: trained by the project (lutcore-train, `make model`,
@@ -31,3 +32,19 @@ $(MODELS_DIR)/llama-%.gguf: $(HOST)/bin/lutcore-mkmodel $(TOP)/tools/infer/rules
 
 .PHONY: models
 models: $(MODELS)
+
+# ---- make ppl-table ----------------------------------------------------------
+# The analogue of the paper's Table 5 on the default models: held-out
+# perplexity with FP16 and INT8 lookup tables, on the device (in the VM)
+# and on the CPU backend, next to the trainer's float forward pass; writes
+# docs/accuracy.md (scripts/ppl-table.sh). PPL_TOKENS caps the text (the
+# fewest whole held-out cookies with at least that many tokens; 0: all).
+PPL_TOKENS  ?= 8192
+PPL_TERNARY ?= $(MODEL_DEFAULT)
+PPL_FLOAT   ?= $(MODEL_FLOAT)
+
+.PHONY: ppl-table
+ppl-table: all
+	$(Q)scripts/ppl-table.sh --build $(BUILD) --kernel-dir "$$(cat $(KERNEL_DIR_FILE))" \
+		--ternary $(PPL_TERNARY) --float $(PPL_FLOAT) --tokens $(PPL_TOKENS) \
+		--out $(TOP)/docs/accuracy.md

@@ -165,6 +165,20 @@ struct lut_eval {
  */
 int lut_model_eval(struct lut_model *m, const int32_t *tokens, uint32_t n, struct lut_eval *out);
 
+/*
+ * Like lut_model_eval(), but write the logits of every one of the n
+ * tokens: logits[i * n_vocab + v] is token i's (the prediction for the
+ * token after it), n * n_vocab floats. It runs prompt streams whose output
+ * projection covers every row (a second stream shape per chunk size, built
+ * on first use; the first call also allocates prefill_chunk * n_vocab
+ * floats of activation memory). Row i equals, bit for bit, the logits a
+ * decode step of token i alone at its position gives. No argmax is
+ * computed. On an error after some chunks completed, the position and the
+ * rows of those chunks are kept. Returns as lut_model_eval(); -EINVAL
+ * also for a NULL logits.
+ */
+int lut_model_eval_all(struct lut_model *m, const int32_t *tokens, uint32_t n, float *logits);
+
 /* The last error's message (empty when none). Never NULL. */
 const char *lut_model_error(const struct lut_model *m);
 
