@@ -53,7 +53,7 @@ VM_TESTS :=		# static kselftest binaries run inside the VM
 
 # Canned rules, so that a fragment only names its program and sources.
 # $(call host_test,NAME,SOURCES): a host unit test linked with liblutcore,
-# built twice: plainly and with ASan+UBSan (sources compiled in).
+# built twice: plainly and with ASan+UBSan (against liblutcore-san.a).
 define host_test
 HOST_TESTS += $(HOST)/tests/$(1)
 HOST_SAN_TESTS += $(HOST)/san/$(1)
@@ -61,10 +61,10 @@ $(HOST)/tests/$(1): $(2) $(LIB_A) $(LIB_HDRS) $(KERNEL_DIR_FILE) $$(wildcard $$(
 	@mkdir -p $$(@D)
 	$$(quiet) TEST $$(notdir $$@)
 	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(CFLAGS) $$(TEST_CFLAGS) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
-$(HOST)/san/$(1): $(2) $(LIB_SRCS) $(LIB_HDRS) $(KERNEL_DIR_FILE) $$(wildcard $$(dir $$(firstword $(2)))*.h)
+$(HOST)/san/$(1): $(2) $(LIB_SAN_A) $(LIB_HDRS) $(KERNEL_DIR_FILE) $$(wildcard $$(dir $$(firstword $(2)))*.h)
 	@mkdir -p $$(@D)
 	$$(quiet) SANTEST $$(notdir $$@)
-	$$(Q)$$(CC) $$(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) $$(TEST_CFLAGS) -o $$@ $(2) $(LIB_SRCS) $$(LDLIBS)
+	$$(Q)$$(CC) $$(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) $$(TEST_CFLAGS) -o $$@ $(2) $(LIB_SAN_A) $$(LDLIBS)
 endef
 # $(call vm_test,NAME,SOURCES): a static kselftest binary for the VM.
 define vm_test

@@ -24,6 +24,22 @@ $(LIB_A): $(LIB_OBJS)
 	$(quiet) AR $(notdir $@)
 	$(Q)ar rcs $@ $^
 
+# The same library built with ASan+UBSan, once, for the sanitizer twins of
+# the host tests (the host_test macro).
+LIB_SAN_OBJS := $(patsubst $(TOP)/%.c,$(HOST)/san-obj/%.o,$(LIB_SRCS))
+LIB_SAN_A    := $(HOST)/san/liblutcore-san.a
+
+$(HOST)/san-obj/%.o: $(TOP)/%.c $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(quiet) SANCC $(patsubst $(TOP)/%,%,$<)
+	$(Q)$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -c -o $@ $<
+
+$(LIB_SAN_A): $(LIB_SAN_OBJS)
+	@mkdir -p $(@D)
+	@rm -f $@
+	$(quiet) AR $(notdir $@)
+	$(Q)ar rcs $@ $^
+
 $(LIB_SO): $(LIB_OBJS)
 	$(quiet) LD $(notdir $@)
 	$(Q)$(CC) -shared -Wl,-soname,liblutcore.so.1 -o $@ $^ $(LDLIBS)
