@@ -49,7 +49,8 @@ typedef void (*lut_model_progress_fn)(void *arg, uint64_t done, uint64_t total);
  *                 at most LUT_MODEL_CTX_DEFAULT
  * @prefill_chunk: most prompt tokens per stream; 0 = LUT_PREFILL_DEFAULT
  * @table_dtype:   lookup tables: LUTC_DT_F16 or LUTC_DT_I8 (INT8 tables
- *                 with a scale per table); 0 = LUTC_DT_F16
+ *                 with a scale per token and weight-scale group);
+ *                 0 = LUTC_DT_F16
  * @progress:      optional load progress callback, and its @progress_arg
  */
 struct lut_model_params {
