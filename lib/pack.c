@@ -51,16 +51,41 @@ uint32_t lutcore_pack_groups(uint32_t k, uint32_t group)
 	return lutc_ngroups(k, group);
 }
 
-/* The plane-b bits of four codes (bit t = code t), Eq. 6 applied. */
-static uint8_t pack_nibble(const uint8_t *q, uint32_t count, uint32_t b, uint32_t wfmt)
+/*
+ * Eq. 6 on a nibble (bit t = the plane bit of weight 4g + t): when bit 3 is
+ * set, the other three are stored inverted.
+ */
+static const uint8_t eq6[16] = {0, 1, 2, 3, 4, 5, 6, 7, 15, 14, 13, 12, 11, 10, 9, 8};
+
+/* Every plane's bit of each code (bit b = plane b), for table lookups. */
+static void plane_bits_of(uint32_t wfmt, uint8_t bits[16])
 {
-	uint32_t bits = 0, t;
+	uint32_t c, b;
+
+	for (c = 0; c < 16; c++) {
+		bits[c] = 0;
+		for (b = 0; b < planes_of(wfmt); b++)
+			bits[c] |= (uint8_t)(code_bit(c, b, wfmt) << b);
+	}
+}
+
+/*
+ * The plane-b nibbles of one 4-group of a row, all planes at once: x holds
+ * the plane bits of weight t in bits 4t..4t+3 (missing weights are 0).
+ */
+static void pack_group(uint8_t *dst, const uint8_t *q, uint32_t count, const uint8_t *pbits,
+		       uint32_t planes, uint32_t shift)
+{
+	uint32_t x = 0, t, b;
 
 	for (t = 0; t < count; t++)
-		bits |= code_bit(q[t], b, wfmt) << t;
-	if (bits & 8)
-		bits = 8 | (~bits & 7);
-	return (uint8_t)bits;
+		x |= (uint32_t)pbits[q[t]] << (4 * t);
+	for (b = 0; b < planes; b++) {
+		uint32_t nib = ((x >> b) & 1) | ((x >> (3 + b)) & 2) | ((x >> (6 + b)) & 4) |
+			       ((x >> (9 + b)) & 8);
+
+		dst[(size_t)b * PLANE_BYTES] |= (uint8_t)(eq6[nib] << shift);
+	}
 }
 
 static int codes_valid(const uint8_t *codes, size_t count, uint32_t wfmt)
@@ -77,12 +102,13 @@ static int codes_valid(const uint8_t *codes, size_t count, uint32_t wfmt)
 
 int lutcore_pack_codes(void *dst, const uint8_t *codes, uint32_t n, uint32_t k, uint32_t wfmt)
 {
-	uint32_t planes = planes_of(wfmt), k4, r, g, b;
-	uint8_t *out = dst;
+	uint32_t planes = planes_of(wfmt), k4, r, g;
+	uint8_t *out = dst, pbits[16];
 
 	if (!lutcore_packed_size(n, k, wfmt) || !codes_valid(codes, (size_t)n * k, wfmt))
 		return -EINVAL;
 	k4 = (k + GROUP_K - 1) / GROUP_K;
+	plane_bits_of(wfmt, pbits);
 	memset(out, 0, lutcore_packed_size(n, k, wfmt));
 	for (r = 0; r < n; r++) {
 		const uint8_t *row = codes + (size_t)r * k;
@@ -92,10 +118,8 @@ int lutcore_pack_codes(void *dst, const uint8_t *codes, uint32_t n, uint32_t k, 
 		for (g = 0; g < k4; g++) {
 			uint32_t count = k - g * GROUP_K < GROUP_K ? k - g * GROUP_K : GROUP_K;
 
-			for (b = 0; b < planes; b++)
-				tile[((size_t)g * planes + b) * PLANE_BYTES + lane % 32] |=
-					(uint8_t)(pack_nibble(row + g * GROUP_K, count, b, wfmt)
-						  << shift);
+			pack_group(tile + (size_t)g * planes * PLANE_BYTES + lane % 32,
+				   row + g * GROUP_K, count, pbits, planes, shift);
 		}
 	}
 	return 0;
