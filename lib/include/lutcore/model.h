@@ -116,8 +116,9 @@ struct lut_model_stats {
 struct lut_model;
 
 /*
- * Load the GGUF file at path for the backend p describes (NULL: the
- * defaults, which need no device for LUT_BACKEND_CPU only if p says so).
+ * Load the GGUF file at path for the backend p describes (start from
+ * lut_model_params_default(); the device backend needs p->dev, so a NULL
+ * p, meaning the defaults, fails with -EINVAL and a message).
  * Returns 0; -ENOENT/-EACCES and friends for the file, -EINVAL for a file
  * that is not a usable model (err names the key or tensor), -EOPNOTSUPP
  * for an architecture or tensor type the runtime does not run, -ENOMEM,
