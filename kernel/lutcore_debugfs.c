@@ -5,8 +5,8 @@
  * /sys/kernel/debug/accel/<PCI address>/: "bos", "jobs" and "regs" show
  * state; writing "reset" resets the device, "inject_hang" makes the next
  * job hang (test devices only), "fail_bo_alloc" N fails the next N
- * BO_CREATEs, "free_delay_ms" N makes freeing each finished job wait N ms
- * (so that a test can close its files first). accel minors get no
+ * BO_CREATEs, "free_delay_ms" N makes freeing each finished job wait N ms,
+ * at most 5 s (so that a test can close its files first). accel minors get no
  * drm_driver.debugfs_init call, so the files are made at probe in the
  * device's debugfs directory, which the DRM core removes (waiting for
  * running handlers) at unplug.
@@ -113,11 +113,19 @@ static int lutcore_regs_show(struct seq_file *m, void *unused)
 		seq_printf(m, "%-16s 0x%08x\n", lutcore_global_regs[r].name,
 			   lutcore_read(ldev, lutcore_global_regs[r].reg));
 	for (i = 0; i < ldev->caps.num_cores; i++) {
+		struct lutcore_core *core = &ldev->cores[i];
+		u32 val[ARRAY_SIZE(lutcore_core_regs)];
+		unsigned long flags;
+
+		/* A counter's LO read latches its HI half: as GET_PARAM does. */
+		spin_lock_irqsave(&core->lock, flags);
+		for (r = 0; r < ARRAY_SIZE(lutcore_core_regs); r++)
+			val[r] = lutcore_core_read(core, lutcore_core_regs[r].reg);
+		spin_unlock_irqrestore(&core->lock, flags);
 		seq_printf(m, "core %u:\n", i);
 		for (r = 0; r < ARRAY_SIZE(lutcore_core_regs); r++)
 			seq_printf(m, "  %-14s 0x%08x\n", lutcore_core_regs[r].name,
-				   lutcore_core_read(&ldev->cores[i],
-						     lutcore_core_regs[r].reg));
+				   val[r]);
 	}
 	drm_dev_exit(idx);
 

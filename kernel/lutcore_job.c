@@ -190,18 +190,29 @@ void lutcore_job_put_resources(struct lutcore_job *job)
 	kfree(job);
 }
 
+/* Test-only (debugfs free_delay_ms): bounded, so no value wedges a core. */
+#define LUTCORE_FREE_DELAY_MAX_MS 5000
+
+static void lutcore_job_release(struct drm_sched_job *sched_job)
+{
+	struct lutcore_job *job = to_lutcore_job(sched_job);
+
+	drm_sched_job_cleanup(sched_job);
+	/* Off the device for good: deferred unmaps may release pages. */
+	lutcore_vm_job_end(job->lfile->vm, &job->vm_job);
+	dma_fence_put(job->hw_fence);
+	lutcore_job_put_resources(job);
+}
+
+/* The scheduler's free_job, on its free worker. */
 static void lutcore_job_free(struct drm_sched_job *sched_job)
 {
 	struct lutcore_job *job = to_lutcore_job(sched_job);
 	u32 delay_ms = READ_ONCE(job->ldev->free_delay_ms);
 
 	if (unlikely(delay_ms))
-		msleep(delay_ms);
-	drm_sched_job_cleanup(sched_job);
-	/* Off the device for good: deferred unmaps may release pages. */
-	lutcore_vm_job_end(job->lfile->vm, &job->vm_job);
-	dma_fence_put(job->hw_fence);
-	lutcore_job_put_resources(job);
+		msleep(min_t(u32, delay_ms, LUTCORE_FREE_DELAY_MAX_MS));
+	lutcore_job_release(sched_job);
 }
 
 static const struct drm_sched_backend_ops lutcore_sched_ops = {
@@ -395,8 +406,16 @@ static void lutcore_sched_fini_core(struct lutcore_core *core)
 	drm_sched_fini(&core->sched);
 	list_for_each_entry_safe(sched_job, tmp, &core->sched.pending_list,
 				 list) {
+		struct dma_fence *parent = sched_job->s_fence->parent;
+
+		/*
+		 * The unplug signalled every hardware fence; should one not
+		 * have, its callback must not reach the freed job.
+		 */
+		if (parent && !dma_fence_remove_callback(parent, &sched_job->cb))
+			WARN_ON_ONCE(!dma_fence_is_signaled(parent));
 		list_del_init(&sched_job->list);
-		lutcore_job_free(sched_job);
+		lutcore_job_release(sched_job);
 	}
 }
 
