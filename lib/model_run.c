@@ -104,7 +104,7 @@ static int seg_fail(struct lut_model *m, const struct lm_graph *gr, uint32_t i, 
 
 static int run_cpu(struct lut_model *m, const struct lm_graph *gr, uint64_t *cycles)
 {
-	struct lut_cpu_result res;
+	struct lut_cpu_result res = {0};
 	uint32_t i;
 	int ret;
 

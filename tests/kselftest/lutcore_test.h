@@ -171,8 +171,9 @@ static inline int lt_kmsg_find(int fd, const char *needle, char *buf, size_t len
 	for (;;) {
 		ssize_t n = read(fd, rec, sizeof(rec) - 1);
 
-		if (n < 0 && errno == EPIPE)
-			continue; /* records were overwritten; read on */
+		/* EPIPE: records were overwritten; EINVAL: one too long for rec. */
+		if (n < 0 && (errno == EPIPE || errno == EINVAL))
+			continue;
 		if (n < 0)
 			return errno == EAGAIN ? found : -errno;
 		rec[n] = '\0';

@@ -672,6 +672,10 @@ TEST_F(infer, perplexity_errors)
 	INFER(&r, "-m", model, "--backend", "cpu", "--perplexity", self->story);
 	EXPECT_TRUE(one_error_line(&r, "the model has no tokenizer")) TH_LOG("%s", r.err);
 	run_free(&r);
+	/* Nor a prompt. */
+	INFER(&r, "-m", model, "--backend", "cpu", "-q", "-p", "hi");
+	EXPECT_TRUE(one_error_line(&r, "the model has no tokenizer")) TH_LOG("%s", r.err);
+	run_free(&r);
 }
 
 TEST_HARNESS_MAIN

@@ -205,11 +205,16 @@ static void progress(void *arg, uint64_t done, uint64_t total)
 static int make_prompt(const struct lut_model *m, int32_t *ids, uint32_t n)
 {
 	const struct lut_tok *tok = lut_model_tok(m);
-	int32_t bos = lut_tok_bos(tok);
+	int32_t bos;
 	uint32_t have = 0, i;
 	int32_t *text;
-	int len = lut_tok_encode(tok, prompt_text, strlen(prompt_text), 0, NULL, 0);
+	int len;
 
+	/* A file without a vocabulary runs from ids; the bench needs text. */
+	if (!tok)
+		return -ENOKEY;
+	bos = lut_tok_bos(tok);
+	len = lut_tok_encode(tok, prompt_text, strlen(prompt_text), 0, NULL, 0);
 	if (len <= 0)
 		return len ? len : -EINVAL;
 	text = malloc((size_t)len * sizeof(*text));
@@ -361,7 +366,10 @@ static int run(struct lut_model *m, const struct mopts *o, struct result *r)
 	int32_t *prompt = malloc(o->prompt * sizeof(*prompt));
 	int ret = prompt ? make_prompt(m, prompt, o->prompt) : -ENOMEM;
 
-	if (ret)
+	if (ret == -ENOKEY)
+		fprintf(stderr, "lutcore-bench: the model has no tokenizer (no tokenizer.ggml.* "
+				"metadata): nothing to make the prompt from\n");
+	else if (ret)
 		fprintf(stderr, "lutcore-bench: cannot tokenize the prompt: %s\n", strerror(-ret));
 	else
 		ret = measure(m, o, prompt, r);

@@ -53,6 +53,11 @@ int infer_tokenize(const struct lut_model *m, const struct infer_opts *o, int32_
 	uint32_t ctx = lut_model_info(m)->ctx;
 	int need, got;
 
+	if (!t) {
+		infer_error("the model has no tokenizer (no tokenizer.ggml.* metadata): "
+			    "cannot turn a prompt into tokens");
+		return 1;
+	}
 	need = lut_tok_encode(t, o->prompt, o->prompt_len, flags, NULL, 0);
 	if (need < 0) {
 		infer_error("tokenizing the prompt: %s", strerror(-need));
