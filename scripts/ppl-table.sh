@@ -66,7 +66,7 @@ tokens_of() {
 # The smallest whole-cookie prefix of $held with at least $tokens tokens
 # (a binary search) into $text; prints how many cookies it has.
 cut_text() {
-	local lo=1 hi mid
+	local lo=1 hi mid c
 	hi=$(grep -c '^%$' "$held")
 	if [ "$tokens" -eq 0 ] || [ "$n_held" -le "$tokens" ]; then
 		cp "$held" "$text"
@@ -76,7 +76,8 @@ cut_text() {
 	while [ "$lo" -lt "$hi" ]; do
 		mid=$(((lo + hi) / 2))
 		cookies "$held" $mid >"$text"
-		if [ "$(tokens_of "$text")" -ge "$tokens" ]; then hi=$mid; else lo=$((mid + 1)); fi
+		c=$(tokens_of "$text") && [ -n "$c" ] || die "cannot count the tokens of $text"
+		if [ "$c" -ge "$tokens" ]; then hi=$mid; else lo=$((mid + 1)); fi
 	done
 	cookies "$held" $lo >"$text"
 	echo $lo

@@ -58,6 +58,9 @@ sh_quote() {
 	printf "'%s'" "${1//\'/$q}"
 }
 
+# lutcore-vm's limit is in bytes; ${#s} counts characters in a UTF-8 locale.
+bytes() { LC_ALL=C; echo ${#1}; }
+
 check_values
 [ -n "$model" ] || [ $check -eq 1 ] || die "no model given (MODEL=path/to/model.gguf)"
 [ -z "$model" ] || check_model
@@ -73,7 +76,7 @@ base="lutcore-infer -m /dev/vda${n:+ -n $n}${args:+ $args}"
 cmd=$base
 if [ -n "$prompt" ]; then
 	cmd="lutcore-infer -m /dev/vda -p $(sh_quote "$prompt")${n:+ -n $n}${args:+ $args}"
-	if [ ${#cmd} -gt $cmd_max ]; then
+	if [ $(bytes "$cmd") -gt $cmd_max ]; then
 		# Too long for the kernel command line: the prompt gets a disk of its
 		# own. The newline after it is the one -f strips.
 		printf '%s\n' "$prompt" >"$run_dir/prompt.img"
@@ -83,7 +86,7 @@ if [ -n "$prompt" ]; then
 		cmd="$base -f /dev/vdb"
 	fi
 fi
-[ ${#cmd} -le $cmd_max ] || die "ARGS too long for the VM's command line (${#cmd} > $cmd_max bytes)"
+[ $(bytes "$cmd") -le $cmd_max ] || die "ARGS too long for the VM's command line ($(bytes "$cmd") > $cmd_max bytes)"
 
 mem=$(model_vm_mem "$size_mb")
 log "$(basename "$model"), $size_mb MiB, on the device in the VM ($mem MiB, timeout $timeout s)"
