@@ -177,4 +177,28 @@ TEST(a_step_moves_latent_weights_and_requantizes)
 	tt_run_free(&r);
 }
 
+/* A non-finite gradient leaves weights and moments as they were. */
+TEST(a_non_finite_gradient_changes_nothing)
+{
+	struct lt_hparams h;
+	struct tt_run r;
+	real *before;
+	size_t bytes;
+
+	lt_hparams_default(&h);
+	h.batch = B;
+	ASSERT_EQ(0, tt_run_new(&r, &micro, &h, 1));
+	bytes = r.m.n_params * sizeof(real);
+	before = malloc(bytes);
+	ASSERT_NE(NULL, before);
+	memcpy(before, r.m.p, bytes);
+	r.grad[0] = NAN;
+	EXPECT_FALSE(isfinite(lt_adamw(&r.m, &h, 0, r.m.p, r.grad, r.mo, r.ve, r.pool)));
+	EXPECT_EQ(0, memcmp(before, r.m.p, bytes));
+	EXPECT_EQ(0.0, r.mo[1]);
+	EXPECT_EQ(0.0, r.ve[1]);
+	free(before);
+	tt_run_free(&r);
+}
+
 TEST_HARNESS_MAIN

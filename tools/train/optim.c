@@ -105,6 +105,9 @@ double lt_adamw(const struct lt_model *m, const struct lt_hparams *h, uint32_t s
 		ss += j.part[c];
 	free(j.part);
 	norm = sqrt(ss);
+	/* A NaN or infinite gradient would poison every weight: no update. */
+	if (!isfinite(norm))
+		return norm;
 	if (h->clip > 0 && norm > h->clip)
 		j.gscale = h->clip / norm;
 	j.lr = lt_lr(h, step);
