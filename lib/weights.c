@@ -484,3 +484,13 @@ int lut_weight_dequantize(const struct lut_weight *w, float *out)
 	free(codes);
 	return ret;
 }
+
+const char *lut_wfmt_name(uint32_t wfmt)
+{
+	static const char *const names[] = {
+		[LUTC_WF_NONE] = "none", [LUTC_WF_INT1] = "int1", [LUTC_WF_INT2] = "int2",
+		[LUTC_WF_INT3] = "int3", [LUTC_WF_INT4] = "int4", [LUTC_WF_TERNARY] = "ternary",
+	};
+
+	return wfmt < sizeof(names) / sizeof(names[0]) ? names[wfmt] : "unknown";
+}

@@ -789,4 +789,15 @@ TEST(non_finite_values_are_edom)
 	tensor_free(&t);
 }
 
+/* The names the tools print; unknown formats never give NULL. */
+TEST(wfmt_names)
+{
+	EXPECT_STREQ("int1", lut_wfmt_name(LUTC_WF_INT1));
+	EXPECT_STREQ("int4", lut_wfmt_name(LUTC_WF_INT4));
+	EXPECT_STREQ("ternary", lut_wfmt_name(LUTC_WF_TERNARY));
+	EXPECT_STREQ("none", lut_wfmt_name(LUTC_WF_NONE));
+	EXPECT_STREQ("unknown", lut_wfmt_name(LUTC_WF_TERNARY + 1));
+	EXPECT_STREQ("unknown", lut_wfmt_name(UINT32_MAX));
+}
+
 TEST_HARNESS_MAIN

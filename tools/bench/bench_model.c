@@ -377,13 +377,6 @@ static int run(struct lut_model *m, const struct mopts *o, struct result *r)
 	return ret;
 }
 
-static const char *wfmt_name(uint32_t wfmt)
-{
-	static const char *const names[] = {"none", "int1", "int2", "int3", "int4", "ternary"};
-
-	return wfmt < sizeof(names) / sizeof(names[0]) ? names[wfmt] : "?";
-}
-
 /* The CPU backend's engine threads as the runtime counts them. */
 static uint32_t cpu_threads(const struct mopts *o)
 {
@@ -397,7 +390,7 @@ static void model_name(const struct lut_model_info *in, char *buf, size_t size)
 	double mb = (double)in->weight_bytes / 1e6;
 
 	snprintf(buf, size, "%s %uL d%u v%u %s/%s %.*f %s", in->arch, in->n_layer, in->n_embd,
-		 in->n_vocab, lut_ggml_type_name(in->weight_type), wfmt_name(in->wfmt),
+		 in->n_vocab, lut_ggml_type_name(in->weight_type), lut_wfmt_name(in->wfmt),
 		 mb < 1000.0 ? 1 : 2, mb < 1000.0 ? mb : mb / 1e3, mb < 1000.0 ? "MB" : "GB");
 }
 
@@ -420,10 +413,10 @@ static void print_csv(const struct mopts *o, const struct lut_model_info *in,
 	       ",%" PRIu64 ",%u\n",
 	       o->backend == LUT_BACKEND_CPU ? "cpu" : "device",
 	       o->backend == LUT_BACKEND_CPU ? cpu_threads(o) : 0, in->arch, in->n_layer,
-	       in->n_embd, in->n_vocab, lut_ggml_type_name(in->weight_type), wfmt_name(in->wfmt),
-	       in->weight_bytes, r->load_s, o->prompt, o->prompt / r->prompt_s, o->tokens,
-	       1.0 / r->decode_median_s, 1.0 / r->decode_mean_s, modeled_ms(r), r->st.prompt_cycles,
-	       r->st.decode_cycles, r->st.clock_mhz);
+	       in->n_embd, in->n_vocab, lut_ggml_type_name(in->weight_type),
+	       lut_wfmt_name(in->wfmt), in->weight_bytes, r->load_s, o->prompt,
+	       o->prompt / r->prompt_s, o->tokens, 1.0 / r->decode_median_s, 1.0 / r->decode_mean_s,
+	       modeled_ms(r), r->st.prompt_cycles, r->st.decode_cycles, r->st.clock_mhz);
 }
 
 static void print_table(const struct mopts *o, const struct lut_model_info *in,

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lutcore/quant.h"
+#include "lutcore/weights.h"
 #include "lutcore_isa.h"
 #include "infer.h"
 
@@ -45,14 +46,6 @@ void infer_progress_cb(void *arg, uint64_t done, uint64_t total)
 		(unsigned long long)(total >> 20), p->live && pct < 100 ? "" : "\n");
 }
 
-static const char *wfmt_name(uint32_t wfmt, char *buf, size_t size)
-{
-	if (wfmt == LUTC_WF_TERNARY)
-		return "ternary";
-	snprintf(buf, size, "int%u", wfmt);
-	return buf;
-}
-
 static void print_backend(const struct infer_opts *o, const char *device_path)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -68,13 +61,12 @@ void infer_print_summary(const struct lut_model *m, const struct infer_opts *o,
 			 const char *device_path)
 {
 	const struct lut_model_info *i = lut_model_info(m);
-	char wf[16];
 
 	fprintf(stderr, "model: %s%s%s%s | %u layers, dim %u, ffn %u, %u heads (%u kv), vocab %u, ",
 		i->arch, *i->name ? " '" : "", i->name, *i->name ? "'" : "", i->n_layer, i->n_embd,
 		i->n_ff, i->n_head, i->n_head_kv, i->n_vocab);
 	fprintf(stderr, "ctx %u | weights %s -> %s, %.1f MiB, %s tables | ", i->ctx,
-		lut_ggml_type_name(i->weight_type), wfmt_name(i->wfmt, wf, sizeof(wf)),
+		lut_ggml_type_name(i->weight_type), lut_wfmt_name(i->wfmt),
 		(double)i->weight_bytes / (1 << 20),
 		o->mp.table_dtype == LUTC_DT_I8 ? "i8" : "f16");
 	print_backend(o, device_path);

@@ -102,6 +102,13 @@ int lut_weight_from_ggml(uint32_t type, const void *data, size_t size, uint32_t 
 			 const struct lut_weight_params *p, struct lut_weight *out, char *err,
 			 size_t err_size);
 
+/*
+ * The name of engine weight format wfmt as the tools print it: "int1" ..
+ * "int4", "ternary"; "none" for LUTC_WF_NONE, "unknown" otherwise. Never
+ * NULL; static storage.
+ */
+const char *lut_wfmt_name(uint32_t wfmt);
+
 /* Free the arrays of a weight (not the struct); NULL is ignored. */
 void lut_weight_release(struct lut_weight *w);
 
