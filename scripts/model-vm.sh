@@ -3,6 +3,19 @@
 # bench-model (tools/bench/bench-model.sh) and make ppl-table. Sourced after
 # lib.sh, not run.
 
+# model_check FILE WHAT: die with one line, naming WHAT (e.g. MODEL=path),
+# unless FILE is a readable, non-empty regular file that begins with GGUF.
+model_check() {
+	local file=$1 what=$2
+	[ -e "$file" ] || die "$what: no such file"
+	[ -f "$file" ] || die "$what: not a regular file"
+	[ -r "$file" ] && head -c 4 "$file" >/dev/null 2>&1 ||
+		die "$what: cannot be read (permissions?)"
+	[ -s "$file" ] || die "$what: the file is empty"
+	[ "$(head -c 4 "$file")" = GGUF ] ||
+		die "$what: not a GGUF file (it does not begin with \"GGUF\")"
+}
+
 # model_disk_image FILE DIR: the file to attach as a read-only virtio-blk
 # disk. A disk is a whole number of 512-byte sectors, so a file of another
 # size is copied to DIR/<name>.img and zero-padded there (the GGUF reader

@@ -42,8 +42,7 @@ done
 [[ $tokens =~ ^[0-9]+$ ]] || die "PPL_TOKENS=$tokens: not a number of tokens"
 for m in "$ternary" "$float"; do
 	[ -n "$m" ] || die "--ternary and --float are required"
-	[ -f "$m" ] && [ -r "$m" ] || die "$m: not a readable file (make model?)"
-	[ "$(head -c 4 "$m")" = GGUF ] || die "$m: not a GGUF file"
+	model_check "$m" "$m"
 done
 infer="$build/host/bin/lutcore-infer"
 train="$build/host/bin/lutcore-train"

@@ -42,15 +42,6 @@ check_values() {
 	[ -z "$timeout" ] || [[ $timeout =~ ^[0-9]+$ ]] || die "TIMEOUT=$timeout: not a number of seconds"
 }
 
-check_model() {
-	[ -e "$model" ] || die "MODEL=$model: no such file"
-	[ -f "$model" ] || die "MODEL=$model: not a regular file"
-	[ -r "$model" ] && head -c 4 "$model" >/dev/null 2>&1 ||
-		die "MODEL=$model: cannot be read (permissions?)"
-	[ -s "$model" ] || die "MODEL=$model: the file is empty"
-	[ "$(head -c 4 "$model")" = GGUF ] ||
-		die "MODEL=$model: not a GGUF file (it does not begin with \"GGUF\")"
-}
 
 # Single-quote for the VM's sh: ' becomes '\''.
 sh_quote() {
@@ -63,7 +54,7 @@ bytes() { LC_ALL=C; echo ${#1}; }
 
 check_values
 [ -n "$model" ] || [ $check -eq 1 ] || die "no model given (MODEL=path/to/model.gguf)"
-[ -z "$model" ] || check_model
+[ -z "$model" ] || model_check "$model" "MODEL=$model"
 [ $check -eq 0 ] || exit 0
 
 mkdir -p "$run_dir"

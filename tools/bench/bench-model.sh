@@ -62,11 +62,11 @@ generate() {
 }
 
 if [ -n "$model" ]; then
-	[ -f "$model" ] && [ -r "$model" ] || die "BENCH_MODEL=$model: not a readable file"
-	[ "$(head -c 4 "$model")" = GGUF ] || die "BENCH_MODEL=$model: not a GGUF file"
+	model_check "$model" "BENCH_MODEL=$model"
 elif [ -n "$preset" ]; then
 	model=$(generate "$bench_dir/$preset.gguf" --preset "$preset")
-elif [ -n "$default" ] && [ -f "$default" ]; then
+elif [ -n "$default" ]; then
+	model_check "$default" "--default $default"
 	model=$default
 else
 	model=$(generate "$bench_dir/llama-q4_0.gguf" --arch llama --dim 512 --layers 4 \
