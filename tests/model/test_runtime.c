@@ -849,6 +849,35 @@ TEST_F(rt, missing_hyperparameter)
 			  "llama.block_count is missing");
 }
 
+TEST_F(rt, kv_heads_must_divide_heads)
+{
+	/* The u32 value of head_count_kv (2) becomes 3: after the key, its type. */
+	struct subst s = {"llama.attention.head_count_kv", "\x03",
+			  strlen("llama.attention.head_count_kv") + 4, 0};
+
+	expect_load_error(_metadata, &self->o, self->path, &s, -EINVAL,
+			  "llama.attention.head_count_kv 3 does not divide");
+}
+
+TEST_F(rt, norm_epsilon_must_be_positive)
+{
+	/* The f32 epsilon becomes 0xbf7f7f7f, about -0.998. */
+	struct subst s = {"llama.attention.layer_norm_rms_epsilon", "\x7f\x7f\x7f\xbf",
+			  strlen("llama.attention.layer_norm_rms_epsilon") + 4, 0};
+
+	expect_load_error(_metadata, &self->o, self->path, &s, -EINVAL,
+			  "layer_norm_rms_epsilon = -0.998039 is not a positive number");
+}
+
+TEST_F(rt, bias_tensors_are_refused)
+{
+	/* Same length, so the file stays valid; the name now ends in .bias. */
+	struct subst s = {"blk.0.attn_q.weight", "blk.0.attn_q.w.bias", 0, 0};
+
+	expect_load_error(_metadata, &self->o, self->path, &s, -EOPNOTSUPP,
+			  "tensor blk.0.attn_q.w.bias is not supported");
+}
+
 TEST_F(rt, bad_params)
 {
 	struct lut_model_params p;
