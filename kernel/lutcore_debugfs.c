@@ -6,7 +6,9 @@
  * state; writing "reset" resets the device, "inject_hang" makes the next
  * job hang (test devices only), "fail_bo_alloc" N fails the next N
  * BO_CREATEs, "free_delay_ms" N makes freeing each finished job wait N ms,
- * at most 5 s (so that a test can close its files first). accel minors get no
+ * at most 5 s (so that a test can close its files first), "submit_delay_ms"
+ * N makes SUBMIT sleep N ms (at most 5 s) after queueing its job, so that
+ * the job can finish and be freed before the ioctl returns. accel minors get no
  * drm_driver.debugfs_init call, so the files are made at probe in the
  * device's debugfs directory, which the DRM core removes (waiting for
  * running handlers) at unplug.
@@ -189,4 +191,5 @@ void lutcore_debugfs_init(struct lutcore_device *ldev)
 	debugfs_create_atomic_t("fail_bo_alloc", 0600, root,
 				&ldev->fail_bo_alloc);
 	debugfs_create_u32("free_delay_ms", 0600, root, &ldev->free_delay_ms);
+	debugfs_create_u32("submit_delay_ms", 0600, root, &ldev->submit_delay_ms);
 }

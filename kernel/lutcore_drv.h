@@ -178,7 +178,16 @@ struct lutcore_device {
 	 * job is freed
 	 */
 	u32 free_delay_ms;
+	/**
+	 * @submit_delay_ms: debugfs fault injection: how long SUBMIT sleeps
+	 * after handing the job to the scheduler, so tests can let the job
+	 * finish and be freed before the ioctl returns
+	 */
+	u32 submit_delay_ms;
 };
+
+/* Test-only debugfs delays are bounded, so no value wedges a core. */
+#define LUTCORE_TEST_DELAY_MAX_MS 5000
 
 /**
  * struct lutcore_job_record - what JOB_STATUS reports about one job

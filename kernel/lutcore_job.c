@@ -190,9 +190,6 @@ void lutcore_job_put_resources(struct lutcore_job *job)
 	kfree(job);
 }
 
-/* Test-only (debugfs free_delay_ms): bounded, so no value wedges a core. */
-#define LUTCORE_FREE_DELAY_MAX_MS 5000
-
 static void lutcore_job_release(struct drm_sched_job *sched_job)
 {
 	struct lutcore_job *job = to_lutcore_job(sched_job);
@@ -211,7 +208,7 @@ static void lutcore_job_free(struct drm_sched_job *sched_job)
 	u32 delay_ms = READ_ONCE(job->ldev->free_delay_ms);
 
 	if (unlikely(delay_ms))
-		msleep(min_t(u32, delay_ms, LUTCORE_FREE_DELAY_MAX_MS));
+		msleep(min_t(u32, delay_ms, LUTCORE_TEST_DELAY_MAX_MS));
 	lutcore_job_release(sched_job);
 }
 

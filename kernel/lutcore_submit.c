@@ -9,6 +9,7 @@
  */
 
 #include <linux/dma-fence-chain.h>
+#include <linux/delay.h>
 #include <linux/dma-resv.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -50,6 +51,10 @@ struct lutcore_submit {
 	struct drm_gem_object **objs;
 	struct lutcore_out_sync *outs;
 	u32 out_count;
+	/* objs[] entries this submit holds a reference on */
+	u32 obj_count;
+	/* Read before the push: after it the job may already be freed. */
+	u64 job_id;
 };
 
 static int lutcore_submit_check(struct lutcore_device *ldev,
@@ -193,7 +198,14 @@ static int lutcore_submit_buffers(struct lutcore_submit *submit,
 	}
 
 out_put:
-	/* The mappings hold the buffers from here on. */
+	/*
+	 * The job's mappings hold the buffers while it lives; the submit holds
+	 * its own references until it has unlocked their reservations, which
+	 * is after the job may have finished.
+	 */
+	for (i = 0; i < job->mapping_count; i++)
+		drm_gem_object_get(submit->objs[i]);
+	submit->obj_count = job->mapping_count;
 	for (i = 0; objs && i < args->bo_count; i++)
 		if (objs[i])
 			drm_gem_object_put(objs[i]);
@@ -300,6 +312,8 @@ static void lutcore_submit_fini(struct lutcore_submit *submit)
 		drm_syncobj_put(submit->outs[i].syncobj);
 	}
 	kfree(submit->outs);
+	for (i = 0; i < submit->obj_count; i++)
+		drm_gem_object_put(submit->objs[i]);
 	kvfree(submit->objs);
 	kvfree(submit->write);
 }
@@ -316,6 +330,7 @@ static void lutcore_submit_commit(struct lutcore_submit *submit)
 	drm_sched_job_arm(&job->base);
 	finished = &job->base.s_fence->finished;
 	job->id = lutcore_job_record(lfile, finished);
+	submit->job_id = job->id;
 
 	for (i = 0; i < job->mapping_count; i++)
 		dma_resv_add_fence(submit->objs[i]->resv, finished,
@@ -339,14 +354,15 @@ static void lutcore_submit_commit(struct lutcore_submit *submit)
 static int lutcore_submit_locked(struct lutcore_submit *submit)
 {
 	struct lutcore_job *job = submit->job;
+	/* Copied: once committed, the job may finish and be freed. */
+	unsigned int i, count = submit->obj_count;
 	struct ww_acquire_ctx ctx;
-	unsigned int i;
 	int ret;
 
-	ret = drm_gem_lock_reservations(submit->objs, job->mapping_count, &ctx);
+	ret = drm_gem_lock_reservations(submit->objs, count, &ctx);
 	if (ret)
 		return ret;
-	for (i = 0; i < job->mapping_count; i++) {
+	for (i = 0; i < count; i++) {
 		ret = dma_resv_reserve_fences(submit->objs[i]->resv, 1);
 		if (ret)
 			goto out_unlock;
@@ -359,8 +375,17 @@ static int lutcore_submit_locked(struct lutcore_submit *submit)
 	lutcore_submit_commit(submit);
 
 out_unlock:
-	drm_gem_unlock_reservations(submit->objs, job->mapping_count, &ctx);
+	drm_gem_unlock_reservations(submit->objs, count, &ctx);
 	return ret;
+}
+
+/* Test-only (debugfs submit_delay_ms): let the queued job finish first. */
+static void lutcore_submit_test_delay(struct lutcore_device *ldev)
+{
+	u32 delay_ms = READ_ONCE(ldev->submit_delay_ms);
+
+	if (unlikely(delay_ms))
+		msleep(min_t(u32, delay_ms, LUTCORE_TEST_DELAY_MAX_MS));
 }
 
 int lutcore_ioctl_submit(struct drm_device *drm, void *data,
@@ -413,9 +438,10 @@ int lutcore_ioctl_submit(struct drm_device *drm, void *data,
 	ret = lutcore_submit_locked(&submit);
 	if (ret)
 		goto err_cleanup;
+	lutcore_submit_test_delay(ldev);
 
-	/* The scheduler owns the job now. */
-	args->job_id = job->id;
+	/* The scheduler owns the job now, and may have freed it. */
+	args->job_id = submit.job_id;
 	lutcore_submit_fini(&submit);
 	return 0;
 

@@ -146,18 +146,28 @@ static int is_accel_name(const struct dirent *d)
 	return 1;
 }
 
-/* sysfs says the node belongs to another PCI device: don't open it. */
+/*
+ * sysfs says another driver owns the node's device: skip it without opening
+ * it (opening a node can wake or reset other hardware). When sysfs has no
+ * answer, the node is opened and its DRM driver name decides.
+ */
 static int is_foreign(const char *path)
 {
-	uint32_t vendor, device;
+	char link[128], target[PATH_MAX];
 	struct stat st;
+	const char *name;
+	ssize_t n;
 
 	if (stat(path, &st) || !S_ISCHR(st.st_mode))
 		return 0;
-	if (lut_dev_sysfs_u32(st.st_rdev, "vendor", &vendor) ||
-	    lut_dev_sysfs_u32(st.st_rdev, "device", &device))
+	if (lut_dev_sysfs_path(st.st_rdev, "driver", link, sizeof(link)))
 		return 0;
-	return vendor != LUTCORE_PCI_VENDOR_ID || device != LUTCORE_PCI_DEVICE_ID;
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return 0;
+	target[n] = 0;
+	name = strrchr(target, '/');
+	return strcmp(name ? name + 1 : target, DRM_LUTCORE_DRIVER_NAME) != 0;
 }
 
 static int scan_dir(const char *dir, int *hard, struct lut_dev **out)

@@ -15,11 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lutcore/pack.h"
-
-#define TILE_N	    64
-#define GROUP_K	    4
-#define PLANE_BYTES 32
-
 static uint32_t planes_of(uint32_t wfmt)
 {
 	return lutc_wfmt_planes(wfmt);
@@ -84,7 +79,7 @@ static void pack_group(uint8_t *dst, const uint8_t *q, uint32_t count, const uin
 		uint32_t nib = ((x >> b) & 1) | ((x >> (3 + b)) & 2) | ((x >> (6 + b)) & 4) |
 			       ((x >> (9 + b)) & 8);
 
-		dst[(size_t)b * PLANE_BYTES] |= (uint8_t)(eq6[nib] << shift);
+		dst[(size_t)b * LUTC_PLANE_BYTES] |= (uint8_t)(eq6[nib] << shift);
 	}
 }
 
@@ -107,19 +102,20 @@ int lutcore_pack_codes(void *dst, const uint8_t *codes, uint32_t n, uint32_t k, 
 
 	if (!lutcore_packed_size(n, k, wfmt) || !codes_valid(codes, (size_t)n * k, wfmt))
 		return -EINVAL;
-	k4 = (k + GROUP_K - 1) / GROUP_K;
+	k4 = (k + LUTC_GROUP_K - 1) / LUTC_GROUP_K;
 	plane_bits_of(wfmt, pbits);
 	memset(out, 0, lutcore_packed_size(n, k, wfmt));
 	for (r = 0; r < n; r++) {
 		const uint8_t *row = codes + (size_t)r * k;
-		uint8_t *tile = out + (size_t)(r / TILE_N) * k4 * planes * PLANE_BYTES;
-		uint32_t lane = r % TILE_N, shift = lane < 32 ? 0 : 4;
+		uint8_t *tile = out + (size_t)(r / LUTC_TILE_N) * k4 * planes * LUTC_PLANE_BYTES;
+		uint32_t lane = r % LUTC_TILE_N, shift = lane < 32 ? 0 : 4;
 
 		for (g = 0; g < k4; g++) {
-			uint32_t count = k - g * GROUP_K < GROUP_K ? k - g * GROUP_K : GROUP_K;
+			uint32_t count = k - g * LUTC_GROUP_K < LUTC_GROUP_K ? k - g * LUTC_GROUP_K
+									     : LUTC_GROUP_K;
 
-			pack_group(tile + (size_t)g * planes * PLANE_BYTES + lane % 32,
-				   row + g * GROUP_K, count, pbits, planes, shift);
+			pack_group(tile + (size_t)g * planes * LUTC_PLANE_BYTES + lane % 32,
+				   row + g * LUTC_GROUP_K, count, pbits, planes, shift);
 		}
 	}
 	return 0;
@@ -129,8 +125,9 @@ int lutcore_pack_codes(void *dst, const uint8_t *codes, uint32_t n, uint32_t k, 
 static uint32_t unpack_bit(const uint8_t *src, uint32_t k4, uint32_t planes, uint32_t row,
 			   uint32_t col, uint32_t b)
 {
-	uint32_t lane = row % TILE_N, t = col % GROUP_K;
-	size_t off = (((size_t)(row / TILE_N) * k4 + col / GROUP_K) * planes + b) * PLANE_BYTES;
+	uint32_t lane = row % LUTC_TILE_N, t = col % LUTC_GROUP_K;
+	size_t off = (((size_t)(row / LUTC_TILE_N) * k4 + col / LUTC_GROUP_K) * planes + b) *
+		     LUTC_PLANE_BYTES;
 	uint8_t byte = src[off + lane % 32];
 	uint32_t nib = lane < 32 ? byte & 15 : byte >> 4;
 
@@ -145,7 +142,7 @@ int lutcore_unpack_codes(uint8_t *codes, const void *src, uint32_t n, uint32_t k
 
 	if (!lutcore_packed_size(n, k, wfmt))
 		return -EINVAL;
-	k4 = (k + GROUP_K - 1) / GROUP_K;
+	k4 = (k + LUTC_GROUP_K - 1) / LUTC_GROUP_K;
 	for (r = 0; r < n; r++) {
 		for (c = 0; c < k; c++) {
 			uint32_t bits = 0;
@@ -165,7 +162,7 @@ int lutcore_unpack_codes(uint8_t *codes, const void *src, uint32_t n, uint32_t k
 
 static int params_ok(uint32_t n, uint32_t k, const struct lutcore_pack_params *pp)
 {
-	return pp && n && k && planes_of(pp->wfmt) && pp->group % GROUP_K == 0 &&
+	return pp && n && k && planes_of(pp->wfmt) && pp->group % LUTC_GROUP_K == 0 &&
 	       pp->mode <= LUTCORE_QUANT_ASYMMETRIC;
 }
 

@@ -9,6 +9,8 @@
  * closing a file whose job is on the device, and what the hung file gets
  * afterwards (banned: -ECANCELED, counted once).
  */
+#include <sys/wait.h>
+
 #include "lutcore_test.h"
 #include "ioctl_helpers.h"
 #include "kselftest_harness.h"
@@ -424,6 +426,46 @@ TEST_F(life, close_before_failed_jobs_are_freed)
 	system("lutcore-mklink");
 	fd = lt_open_wait(5000);
 	ASSERT_LE(0, fd) TH_LOG("reopen after bind: %s", strerror(-fd));
+	close(fd);
+}
+
+/*
+ * SUBMIT returns the id of its own job even when that job has finished and
+ * been freed before the ioctl returns (debugfs submit_delay_ms holds the
+ * ioctl back after queueing). Meanwhile a child submits on the same file,
+ * so the freed job's memory is likely reused by a job with another id: a
+ * SUBMIT that read the id from its job after queueing it returned that one.
+ */
+TEST(submit_id_outlives_its_job)
+{
+	struct drm_lutcore_submit s;
+	struct it_bo stream;
+	int fd, status;
+	pid_t child;
+
+	fd = lt_open();
+	ASSERT_LE(0, fd) TH_LOG("open %s: %s", lt_dev_path(), strerror(errno));
+	if (it_debugfs_write(fd, "submit_delay_ms", "400"))
+		SKIP(close(fd); return, "no debugfs submit_delay_ms");
+	ASSERT_EQ(0, it_bo_create(fd, 4096, 0, &stream));
+	it_stream_nops(stream.map, 1);
+
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		usleep(150000);
+		it_submit_init(&s, stream.c.dev_addr, 1);
+		_exit(it_submit(fd, &s) ? 100 : (int)s.job_id);
+	}
+	it_submit_init(&s, stream.c.dev_addr, 1);
+	EXPECT_EQ(0, it_submit(fd, &s));
+	EXPECT_EQ((__u64)(1), s.job_id);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(2, WEXITSTATUS(status));
+
+	it_debugfs_write(fd, "submit_delay_ms", "0");
+	it_bo_free(fd, &stream);
 	close(fd);
 }
 
