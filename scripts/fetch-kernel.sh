@@ -8,14 +8,31 @@
 #   <cache>/kernel/<ver>/root/usr/src/linux-headers-<ver>-amd64  KDIR
 #   <cache>/kernel/<ver>/source/   checkpatch.pl and the kselftest harness
 #
-# Prints the directory <cache>/kernel/<ver> on stdout.
+# Prints the directory <cache>/kernel/<ver> on stdout. The download holds
+# a lock, so two make runs or clones sharing the cache take turns.
 . "$(dirname "$0")/lib.sh"
 
-kver=$(guest_kernel_version)
-dir="$LUTCORE_CACHE/kernel/$kver"
-debs="$dir/debs"
-root="$dir/root"
-flav="$kver-$LUTCORE_KFLAVOUR"
+usage() {
+	cat <<EOF
+usage: scripts/fetch-kernel.sh
+
+Download Debian's 6.12 guest kernel, its headers and kbuild, and the parts
+of linux-source-6.12 the build uses (checkpatch, the kselftest harness)
+into $LUTCORE_CACHE/kernel/<abi>/, unless already there, and print
+that directory. Nothing is installed.
+
+  -h, --help  show this text
+
+LUTCORE_KVER=<abi> (e.g. 6.12.117+deb12) picks the kernel instead of the
+one linux-image-6.12-$LUTCORE_KFLAVOUR depends on.
+EOF
+}
+
+case ${1:-} in
+"") ;;
+-h | --help) usage; exit 0 ;;
+*) usage_error "unknown argument '$1'" ;;
+esac
 
 fetch() {
 	local pkg=$1
@@ -60,6 +77,25 @@ source_tree() {
 			'linux-source-6.12/Documentation/dev-tools/checkpatch.rst'
 	touch "$src/.done"
 }
+
+fetched() { [ -f "$dir/.done" ] && [ -f "$dir/source/.done" ]; }
+
+# Already fetched: no lock needed, the .done files are written last.
+kver=
+if [ -n "${LUTCORE_KVER:-}" ] || [ -s "$LUTCORE_CACHE/kernel-version" ]; then
+	kver=$(guest_kernel_version)
+fi
+dir="$LUTCORE_CACHE/kernel/$kver"
+if [ -n "$kver" ] && fetched; then
+	echo "$dir"
+	exit 0
+fi
+lutcore_lock kernel "the guest kernel"
+kver=$(guest_kernel_version)
+dir="$LUTCORE_CACHE/kernel/$kver"
+debs="$dir/debs"
+root="$dir/root"
+flav="$kver-$LUTCORE_KFLAVOUR"
 
 mkdir -p "$debs" "$root"
 if [ ! -f "$dir/.done" ]; then

@@ -20,24 +20,60 @@ mkdir -p "$LUTCORE_CACHE"
 
 log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
 die() { printf '[%s] error: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
+# A bad command line: one line on stderr, exit status 2.
+usage_error() { printf '[%s] error: %s (see --help)\n' "$(basename "$0")" "$*" >&2; exit 2; }
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# lutcore_lock NAME WHAT: take $LUTCORE_CACHE/locks/NAME.lock and hold it
+# until the calling script exits, so that two make runs or two clones
+# sharing the cache never fetch or build into the same place at once. The
+# lock's path goes into LUTCORE_LOCKS_HELD, which child processes inherit:
+# a script run by a holder skips that lock instead of waiting for its own
+# parent. Call it from the script's shell, not from inside $(...): a
+# subshell drops the lock when it ends.
+lutcore_lock() {
+	local file="$LUTCORE_CACHE/locks/$1.lock" what=$2 fd
+	case ":${LUTCORE_LOCKS_HELD:-}:" in *":$file:"*) return 0 ;; esac
+	mkdir -p "${file%/*}"
+	exec {fd}>>"$file"
+	if ! flock -n "$fd"; then
+		log "waiting for another build of $what ($file)"
+		flock "$fd"
+	fi
+	export LUTCORE_LOCKS_HELD="${LUTCORE_LOCKS_HELD:+$LUTCORE_LOCKS_HELD:}$file"
+}
+
+# debian_release: sets LUTCORE_CODENAME (bookworm) and LUTCORE_DEBVER (12)
+# from os-release; LUTCORE_OS_RELEASE names another file, for tests.
+debian_release() {
+	local f=${LUTCORE_OS_RELEASE:-/etc/os-release}
+	[ -r "$f" ] || die "cannot read $f to find the Debian release"
+	# shellcheck disable=SC1090
+	LUTCORE_CODENAME=$(. "$f" && echo "${VERSION_CODENAME:-}")
+	# shellcheck disable=SC1090
+	LUTCORE_DEBVER=$(. "$f" && echo "${VERSION_ID:-}")
+	[ -n "$LUTCORE_CODENAME" ] || die "no VERSION_CODENAME in $f (not Debian?)"
+}
+
 # guest_kernel_version: the ABI name (e.g. 6.12.117+deb12) of the image the
 # linux-image-6.12-amd64 meta package points at today, remembered in the
-# cache so every later step uses the same one.
+# cache so every later step uses the same one. Stable releases put
+# +deb<VERSION_ID> into the ABI; testing and unstable put nothing.
 guest_kernel_version() {
-	local f="$LUTCORE_CACHE/kernel-version"
+	local f="$LUTCORE_CACHE/kernel-version" suffix=
 	if [ -n "${LUTCORE_KVER:-}" ]; then
 		echo "$LUTCORE_KVER"
 		return
 	fi
 	if [ ! -s "$f" ]; then
+		debian_release
+		[ -z "$LUTCORE_DEBVER" ] || suffix="+deb$LUTCORE_DEBVER"
 		apt-cache depends "linux-image-6.12-$LUTCORE_KFLAVOUR" |
-			sed -n "s/.*Depends: linux-image-\(6\.12\.[0-9]*+deb12\)-$LUTCORE_KFLAVOUR\$/\1/p" |
-			head -n1 >"$f.tmp"
+			sed -n "s/.*Depends: linux-image-\(6\.12\.[0-9]*$suffix\)-$LUTCORE_KFLAVOUR\$/\1/p" |
+			head -n1 >"$f.tmp" || true
 		[ -s "$f.tmp" ] || die "cannot resolve linux-image-6.12-$LUTCORE_KFLAVOUR (apt-get update?)"
 		mv "$f.tmp" "$f"
 	fi
