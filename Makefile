@@ -4,6 +4,8 @@
 #                (MODEL=file.gguf PROMPT="..." N=tokens ARGS="lutcore-infer flags")
 #   make test    host unit tests, then the in-VM suite; one summary line
 #   make lint    checkpatch (kernel, QEMU), clang-format and cppcheck
+#   make info    the device's capabilities, read through the driver in the VM
+#                (INFO_ARGS=--json for JSON)
 #   make bench   benchmarks (ratios measured side by side)
 #   make model   train the default models from scratch (models/README.md)
 #
@@ -92,8 +94,8 @@ include lib/lib.mk
 include $(sort $(wildcard tools/*/rules.mk))
 include $(sort $(wildcard tests/*/rules.mk))
 
-.PHONY: all setup host qemu kernel-fetch module initramfs vm run run-deps test test-host \
-	test-vm lint bench clean distclean help
+.PHONY: all setup host qemu kernel-fetch module initramfs vm run run-deps info test \
+	test-host test-vm lint bench clean distclean help
 
 all: host module qemu initramfs
 
@@ -155,6 +157,11 @@ run:
 # What run needs built; a recipe, so that make has nothing to announce.
 run-deps: all $(if $(value MODEL),,$(MODEL_DEFAULT))
 	@:
+
+# lutcore-info in the VM: identity and capabilities as the driver reports them.
+info: all
+	$(Q)tools/vm/lutcore-vm --kernel-dir "$$(cat $(KERNEL_DIR_FILE))" \
+		--initramfs $(BUILD)/initramfs.cpio.gz -- "lutcore-info $(INFO_ARGS)"
 
 test: all $(HOST_SAN_TESTS)
 	@scripts/run-tests.sh --build $(BUILD) --kernel-dir "$$(cat $(KERNEL_DIR_FILE))" \

@@ -5,9 +5,11 @@
  * Locking, outermost first (each lock protects what its kernel-doc says):
  *
  *   lutcore_device.reset_lock     serializes recoveries, debugfs reset, unplug
+ *   lutcore_bo.mappings_lock      a buffer's per-file mappings (held while
+ *                                 a new mapping pins the pages, which takes
+ *                                 the buffer's dma_resv)
  *   dma_resv (ww)                 the buffers of one submission
  *   lutcore_file_priv.submit_lock arm + push order of one file's jobs
- *   lutcore_bo.mappings_lock      a buffer's per-file mappings
  *   lutcore_vm.lock               an address space's VA allocator, page tables
  *   lutcore_core.lock (irqsave)   a core's hardware queue and KICK registers
  *   lutcore_file_priv.history_lock, lutcore_vm.hw_lock (irqsave, leaves)

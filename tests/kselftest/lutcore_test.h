@@ -25,16 +25,17 @@
 
 #include "lutcore_accel.h"
 #include "lutcore_regs.h"
+#include "lutcore/lutcore.h"
 
-#define LUTCORE_TEST_DEV "/dev/lutcore"
 /* Parameters are filled with this first, to see whether the kernel wrote. */
 #define LUTCORE_POISON 0xdeadbeefcafef00dull
 
+/* The device node: $LUTCORE_DEV if set, as liblutcore reads it. */
 static inline const char *lt_dev_path(void)
 {
-	const char *path = getenv("LUTCORE_DEV");
+	const char *path = getenv(LUT_DEV_ENV);
 
-	return path && *path ? path : LUTCORE_TEST_DEV;
+	return path && *path ? path : LUT_DEV_DEFAULT;
 }
 
 static inline int lt_open(void)

@@ -1,9 +1,9 @@
 # In-VM kselftest suites of the lutcore driver: static binaries that talk
-# to /dev/lutcore with raw ioctl() on the uapi header. lutcore-lifecycle
-# unbinds, unloads and reloads the driver and puts it back, so the suites
-# may run in any order.
+# to /dev/lutcore with raw ioctl() on the uapi header; lutcore-tools runs
+# lutcore-info against it. lutcore-lifecycle unbinds, unloads and reloads
+# the driver and puts it back, so the suites may run in any order.
 
-KSFT_SUITES := probe param lifecycle
+KSFT_SUITES := probe param lifecycle tools
 
 $(foreach s,$(KSFT_SUITES),$(eval $(call vm_test,lutcore-$(s),$(TOP)/tests/kselftest/$(s).c)))
 

@@ -233,6 +233,9 @@ struct drm_lutcore_get_param {
  * - -ENOMEM: no memory for the pages or the page tables.
  * - -ENOSPC: no free range of that size left in this file's address space.
  * - -ENODEV: the device is gone.
+ * - -EINTR / -ERESTARTSYS: interrupted while pinning the pages (the
+ *   buffer's reservation lock); nothing was created, the call can be
+ *   repeated. PRIME_FD_TO_HANDLE can fail the same way.
  */
 struct drm_lutcore_bo_create {
 	/**
@@ -356,7 +359,8 @@ struct drm_lutcore_sync {
  * - -ENOENT: a handle in @bo_handles is not a GEM handle of this file, or
  *   a syncobj handle is not a syncobj of this file.
  * - -ECANCELED: this file is banned: one of its jobs hung the device
- *   (%DRM_LUTCORE_PARAM_FILE_BANNED). Checked after the fields above.
+ *   (%DRM_LUTCORE_PARAM_FILE_BANNED). Checked after the scalar fields
+ *   and counts, before any array or handle is read.
  * - -ENOMEM: out of memory.
  * - -ENODEV: the device is gone.
  * - -EINTR / -ERESTARTSYS: interrupted while locking the buffers; the call
