@@ -131,13 +131,20 @@ static const VMStateDescription lutcore_vmstate = {
 };
 
 static LUTCORE_PROPS_CONST Property lutcore_props[] = {
-    DEFINE_PROP_UINT32("num-cores", LutcoreState, num_cores, 2),
-    DEFINE_PROP_UINT32("array-m", LutcoreState, array_m, 2),
-    DEFINE_PROP_UINT32("array-n", LutcoreState, array_n, 64),
-    DEFINE_PROP_UINT32("array-k", LutcoreState, array_k, 4),
-    DEFINE_PROP_UINT32("array-mult", LutcoreState, array_mult, 1),
-    DEFINE_PROP_UINT32("clock-mhz", LutcoreState, clock_mhz, 1000),
-    DEFINE_PROP_UINT32("queue-depth", LutcoreState, queue_depth, 16),
+    DEFINE_PROP_UINT32("num-cores", LutcoreState, num_cores,
+                       LUTCORE_DEFAULT_CORES),
+    DEFINE_PROP_UINT32("array-m", LutcoreState, array_m,
+                       LUTCORE_DEFAULT_ARRAY_M),
+    DEFINE_PROP_UINT32("array-n", LutcoreState, array_n,
+                       LUTCORE_DEFAULT_ARRAY_N),
+    DEFINE_PROP_UINT32("array-k", LutcoreState, array_k,
+                       LUTCORE_DEFAULT_ARRAY_K),
+    DEFINE_PROP_UINT32("array-mult", LutcoreState, array_mult,
+                       LUTCORE_DEFAULT_ARRAY_MULT),
+    DEFINE_PROP_UINT32("clock-mhz", LutcoreState, clock_mhz,
+                       LUTCORE_DEFAULT_CLOCK_MHZ),
+    DEFINE_PROP_UINT32("queue-depth", LutcoreState, queue_depth,
+                       LUTCORE_DEFAULT_QUEUE_DEPTH),
     DEFINE_PROP_UINT32("engine-threads", LutcoreState, engine_threads, 1),
     DEFINE_PROP_BOOL("debug-hooks", LutcoreState, debug_hooks, false),
     LUTCORE_PROPS_END

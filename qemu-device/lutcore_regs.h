@@ -27,6 +27,19 @@
 
 /* MSI-X vectors: one per core for job completion and errors. */
 #define LUTCORE_MAX_CORES               8
+
+/*
+ * The QEMU model's default configuration, the defaults of its -device
+ * lutcore properties: the paper's M2N64K4 array, two cores. Tests that
+ * run against a device without options expect these.
+ */
+#define LUTCORE_DEFAULT_CORES           2
+#define LUTCORE_DEFAULT_ARRAY_M         2
+#define LUTCORE_DEFAULT_ARRAY_N         64
+#define LUTCORE_DEFAULT_ARRAY_K         4
+#define LUTCORE_DEFAULT_ARRAY_MULT      1
+#define LUTCORE_DEFAULT_CLOCK_MHZ       1000
+#define LUTCORE_DEFAULT_QUEUE_DEPTH     16
 #define LUTCORE_MSIX_VECTORS            LUTCORE_MAX_CORES
 
 /* ---- Identity and capabilities (read-only) ------------------------------ */

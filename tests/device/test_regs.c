@@ -28,16 +28,16 @@ FIXTURE_VARIANT(caps)
 	bool debug;
 };
 
-/* docs/device.md §10 defaults. */
+/* docs/device.md §10 defaults (LUTCORE_DEFAULT_* of the register map). */
 FIXTURE_VARIANT_ADD(caps, defaults){
 	.props = "",
-	.cores = 2,
-	.m = 2,
-	.n = 64,
-	.k = 4,
-	.mult = 1,
-	.mhz = 1000,
-	.depth = 16,
+	.cores = LUTCORE_DEFAULT_CORES,
+	.m = LUTCORE_DEFAULT_ARRAY_M,
+	.n = LUTCORE_DEFAULT_ARRAY_N,
+	.k = LUTCORE_DEFAULT_ARRAY_K,
+	.mult = LUTCORE_DEFAULT_ARRAY_MULT,
+	.mhz = LUTCORE_DEFAULT_CLOCK_MHZ,
+	.depth = LUTCORE_DEFAULT_QUEUE_DEPTH,
 };
 
 FIXTURE_VARIANT_ADD(caps, custom){
