@@ -228,8 +228,25 @@ static uint64_t dev_bytes(const struct wset *w, uint32_t m)
 
 struct row_result {
 	double eng_s, base_s, err;
-	int fail;
+	int fail, mismatch;
 };
+
+/*
+ * The largest err a correct engine shows against the float baseline: the
+ * integer tables quantize the activations and the table entries (about
+ * 1e-2 at most), FP16 entries round to 11 bits, FP32 only reassociates.
+ */
+static double err_bound(uint32_t table_dtype)
+{
+	switch (table_dtype) {
+	case LUTC_DT_F32:
+		return 1e-5;
+	case LUTC_DT_F16:
+		return 5e-3;
+	default:
+		return 5e-2;
+	}
+}
 
 static double rel_err(const float *a, const float *b, size_t n)
 {
@@ -268,6 +285,7 @@ static int measure(const struct bench_opts *o, struct lut_engine *e, const struc
 		r->fail |= lut_engine_run(e, &d.lm, stream, 2 * LUTC_INSN_SIZE, &res) != 0);
 	TIME_IT(o->min_time, r->base_s, baseline_gemm(&w->base, x, m, y, threads));
 	r->err = o->check ? rel_err(dev_ptr(&d, acc), y, (size_t)m * w->n) : 0.0;
+	r->mismatch = r->err > err_bound(o->table_dtype);
 	free(x);
 	free(y);
 	free(d.mem);
@@ -287,7 +305,10 @@ static void print_row(const struct wset *w, uint32_t m, uint32_t t, const struct
 
 	printf("%5ux%-5u %4s %4u %3u | %9.3f %8.2f | %9.3f %8.2f | %7.2fx | %.1e%s\n", w->n, w->k,
 	       bits_name(w->wfmt), m, t, r->eng_s * 1e3, gb / r->eng_s, r->base_s * 1e3,
-	       gb / r->base_s, r->base_s / r->eng_s, r->err, r->fail ? "  ENGINE ERROR" : "");
+	       gb / r->base_s, r->base_s / r->eng_s, r->err,
+	       r->fail	     ? "  ENGINE ERROR"
+	       : r->mismatch ? "  RESULTS DIFFER"
+			     : "");
 	fflush(stdout);
 }
 
@@ -318,7 +339,9 @@ static void print_header(const struct bench_opts *o, struct lut_engine *e)
 	       "zero points (ternary: per-row scale); kernels %s\n",
 	       tn[o->table_dtype], GROUP, lut_engine_uses_avx2(e) ? "avx2" : "portable");
 	printf("# time = fastest of repeated runs; GB/s = packed weight bytes / time; speedup = "
-	       "baseline time / engine time;\n# err = relative L2 difference of the two results\n");
+	       "baseline time / engine time;\n# err = relative L2 difference of the two results "
+	       "(above %.0e: RESULTS DIFFER, exit 1)\n",
+	       err_bound(o->table_dtype));
 	printf("%-11s %4s %4s %3s | %9s %8s | %9s %8s | %8s | %s\n", "NxK", "bits", "M", "thr",
 	       "engine ms", "GB/s", "base ms", "GB/s", "speedup", "err");
 }
@@ -432,7 +455,7 @@ int bench_engine(const struct bench_opts *o)
 						fail = 1;
 						break;
 					}
-					fail |= r.fail;
+					fail |= r.fail | r.mismatch;
 					print_row(&w, o->ms[mi], o->threads[t], &r);
 					note_key(&key, &w, o->ms[mi], o->threads[t], &r);
 				}
