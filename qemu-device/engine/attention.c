@@ -169,6 +169,11 @@ static int attn_acquire(struct lut_ctx *c, struct attn_args *a)
                                   (void **)&a->kc);
     err = err ? err : lut_acquire(c, p->v_cache, live, sz, acc,
                                   (void **)&a->vc);
+    if (!err && acc == LUT_RDWR) {
+        /* Of the live caches, appending writes the new rows only. */
+        c->wr -= 2 * (live - (uint64_t)p->rows * p->kv_heads *
+                      p->head_dim * sz);
+    }
     err = err ? err : lut_acquire(c, p->out, lut_matrix_bytes(p->rows, qw,
                                   p->out_ld, 4), 4, LUT_WRITE,
                                   (void **)&a->out);

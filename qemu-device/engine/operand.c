@@ -120,6 +120,13 @@ static int acquire(struct lut_ctx *c, uint64_t va, uint64_t len,
     if (err) {
         return err;
     }
+    /*
+     * After translation, as on the device, whose MMU faults first on an
+     * address beyond the VA space; a flat host memory maps anything.
+     */
+    if (va + len > LUT_MAX_OPERAND) {
+        return lut_fail(c, LUTCORE_ERR_BAD_OPERAND, va);
+    }
     if (acc != LUT_WRITE) {
         c->rd += len;
     }

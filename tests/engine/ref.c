@@ -208,6 +208,12 @@ void ref_softmax(double *y, const double *x, uint32_t n)
 
 	for (i = 0; i < n; i++)
 		mx = fmax(mx, x[i]);
+	if (mx == -INFINITY) {
+		/* docs/isa.md, SOFTMAX: a row of -inf gives zeros. */
+		for (i = 0; i < n; i++)
+			y[i] = 0.0;
+		return;
+	}
 	for (i = 0; i < n; i++)
 		sum += exp(x[i] - mx);
 	for (i = 0; i < n; i++)
@@ -239,4 +245,21 @@ void ref_attention(double *out, const double *q, const double *k, const double *
 		out[i] = o;
 	}
 	free(s);
+}
+
+float ref_epilogue_f32(const struct ref_epi *e, int32_t acc)
+{
+	float v = (float)acc;
+
+	/* One binary32 operation per step, in the order of docs/isa.md. */
+	if (e->row_scale)
+		v = v * *e->row_scale;
+	if (e->zero && e->asum) {
+		float zt = *e->zero * *e->asum;
+
+		v = v - zt;
+	}
+	if (e->col_scale)
+		v = v * *e->col_scale;
+	return v;
 }

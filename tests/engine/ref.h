@@ -69,6 +69,7 @@ void ref_rmsnorm(double *y, const double *x, const double *w, uint32_t n, double
 /* Rotate one head in place; mode LUTC_ROPE_NORM or LUTC_ROPE_NEOX. */
 void ref_rope(double *x, uint32_t head_dim, uint32_t rot, double pos, double theta,
 	      double freq_scale, uint32_t mode);
+/* A row whose every element is -inf gives zeros (docs/isa.md, SOFTMAX). */
 void ref_softmax(double *y, const double *x, uint32_t n);
 /*
  * One query of one head against positions 0..npos-1 of a cache laid out
@@ -76,5 +77,19 @@ void ref_softmax(double *y, const double *x, uint32_t n);
  */
 void ref_attention(double *out, const double *q, const double *k, const double *v, uint32_t npos,
 		   uint32_t kv_heads, uint32_t kvh, uint32_t hd, double scale);
+
+/* ---- Epilogue ---- */
+
+/*
+ * The EPILOGUE steps of one I32 accumulator with F32 output, each one
+ * binary32 operation (the documented rounding, so results compare bit for
+ * bit): v = acc; v *= row_scale; v -= zero * asum; v *= col_scale. A NULL
+ * pointer leaves its step out (the zero step needs zero and asum).
+ */
+struct ref_epi {
+	const float *row_scale, *zero, *asum, *col_scale;
+};
+
+float ref_epilogue_f32(const struct ref_epi *e, int32_t acc);
 
 #endif /* LUTCORE_TEST_REF_H */

@@ -4,8 +4,9 @@
  * faulting address, and nothing crashes (these tests also run under ASan
  * and UBSan). Covers unknown opcodes, reserved bytes, unknown flags, unused
  * operand fields, bad types, zero and overflowing sizes, misaligned and
- * unmapped operands, writes to read-only memory, bad streams, random
- * descriptors, and aborting a running stream.
+ * unmapped operands, operands at and past the top of the VA space, writes
+ * to read-only memory, bad streams, random descriptors, and aborting a
+ * running stream.
  */
 #include <math.h>
 #include <pthread.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 #include "kselftest_harness.h"
 #include "lutcore/pack.h"
+#include "ref.h"
 #include "tfixture.h"
 
 #define NOPS 14
@@ -446,6 +448,81 @@ TEST_F(engine, unmapped_and_read_only)
 	ASSERT_EQ(0, run(&self->d, &in, &res));
 	/* Every mapping was released. */
 	ASSERT_EQ(self->d.fm.maps, self->d.fm.unmaps);
+}
+
+/* Device memory straddling the top of the VA space, 32 KiB each side. */
+#define VA_TOP	 (1ull << LUTCORE_VA_BITS)
+#define TOP_HALF 0x8000u
+
+/* One RMSNORM (2 rows of 8) at the given VAs, run from memory below the top. */
+static int run_at_top(struct lut_engine *e, struct lut_flat_mem *fm, uint64_t src, uint64_t dst,
+		      struct lut_exec_result *res)
+{
+	struct lut_mem mem = lut_flat_mem(fm);
+	struct lutc_rmsnorm p = {.op = LUTC_OP_RMSNORM,
+				 .in_dtype = LUTC_DT_F32,
+				 .out_dtype = LUTC_DT_F32,
+				 .rows = 2,
+				 .n = 8,
+				 .eps = 1e-5f,
+				 .in = src,
+				 .out = dst};
+	uint64_t va = VA_TOP - TOP_HALF;
+
+	memcpy(fm->base, &p, sizeof(p));
+	return lut_engine_run(e, &mem, va, LUTC_INSN_SIZE, res);
+}
+
+/*
+ * The VA space is 2^LUTCORE_VA_BITS bytes (docs/isa.md §1). An operand
+ * whose last byte is the last byte of the space is valid and is neither
+ * rejected nor wrapped; one that reaches past it, or starts past it, is
+ * BAD_OPERAND at the operand's VA before anything is written, even though
+ * this accessor would map the bytes there.
+ */
+TEST_F(engine, operands_at_top_of_va_space)
+{
+	struct lut_flat_mem fm;
+	struct lut_exec_result res;
+	uint8_t *mem = aligned_alloc(4096, 2 * TOP_HALF), before[2 * TOP_HALF];
+	uint64_t src = VA_TOP - 128, dst = VA_TOP - 64;
+	float x[16];
+	uint32_t r, i;
+
+	ASSERT_NE(NULL, mem);
+	memset(mem, 0xcd, 2 * TOP_HALF);
+	lut_flat_mem_init(&fm, mem, VA_TOP - TOP_HALF, 2 * TOP_HALF);
+	fm.max_run = self->d.fm.max_run;
+	for (i = 0; i < 16; i++)
+		x[i] = (float)i - 7.5f;
+	memcpy(mem + (src - fm.va_base), x, sizeof(x));
+	/* The last 64 bytes of the space: valid, the result lands there. */
+	ASSERT_EQ(0, run_at_top(self->d.e, &fm, src, dst, &res));
+	for (r = 0; r < 2; r++) {
+		double xd[8], y[8];
+
+		for (i = 0; i < 8; i++)
+			xd[i] = x[r * 8 + i];
+		ref_rmsnorm(y, xd, NULL, 8, 1e-5);
+		for (i = 0; i < 8; i++)
+			ASSERT_TRUE(fabs(ref_f32_at(mem + (dst - fm.va_base), r * 8 + i) - y[i]) <=
+				    1e-5 * fabs(y[i]) + 1e-6);
+	}
+	memcpy(before, mem, sizeof(before));
+	/* Output straddling the top: half inside, half beyond. */
+	EXPECT_EQ(LUTCORE_ERR_BAD_OPERAND, run_at_top(self->d.e, &fm, src, VA_TOP - 32, &res));
+	EXPECT_EQ(VA_TOP - 32, res.fault_va);
+	/* Output starting exactly at the top. */
+	EXPECT_EQ(LUTCORE_ERR_BAD_OPERAND, run_at_top(self->d.e, &fm, src, VA_TOP, &res));
+	EXPECT_EQ(VA_TOP, res.fault_va);
+	/* An input straddling the top, the output valid. */
+	EXPECT_EQ(LUTCORE_ERR_BAD_OPERAND, run_at_top(self->d.e, &fm, VA_TOP - 16, dst, &res));
+	EXPECT_EQ(VA_TOP - 16, res.fault_va);
+	/* Nothing was written by the rejected instructions (but for the stream). */
+	ASSERT_EQ(0, memcmp(before + LUTC_INSN_SIZE, mem + LUTC_INSN_SIZE,
+			    sizeof(before) - LUTC_INSN_SIZE));
+	ASSERT_EQ(fm.maps, fm.unmaps);
+	free(mem);
 }
 
 TEST_F(engine, bad_streams)

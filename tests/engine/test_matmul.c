@@ -15,6 +15,10 @@
  *   INT8 per token + 2 ascale sqrt(sum_k w_k^2)          activation rounding
  * where A_j is |a| summed over 4-group j, P the sum of plane weights and
  * step_g = max_j A_j / 127 over the group.
+ *
+ * matmul_llm_shape_integer_exact runs one 4096 x 4096 decode step (2-bit
+ * and ternary) and compares the output bit for bit with the documented
+ * binary32 epilogue applied to the exact integer sums.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -437,6 +441,114 @@ TEST_F(engine, matmul_integer_path_exact)
 			ASSERT_EQ(0, run_int_case(_metadata, &self->d, sh[s].m, sh[s].n, sh[s].k, w,
 						  1));
 		}
+}
+
+/*
+ * A decode step at a real LLM shape (N = K = 4096, M = 1, a Llama-7B
+ * projection), 2-bit with zero points and ternary (BitNet), on the
+ * integer path: the I32 accumulators equal the int64 reference, the table
+ * scale and group sum are the documented binary32 values, and the
+ * EPILOGUE output equals, bit for bit, the documented sequence of binary32
+ * steps (ref_epilogue_f32) applied to them.
+ */
+static int run_llm_case(struct __test_metadata *_metadata, struct tdev *t, uint32_t n, uint32_t k,
+			uint32_t wfmt)
+{
+	uint32_t hi = wfmt == LUTC_WF_TERNARY ? 2 : (1u << wfmt) - 1, i, j;
+	int8_t *q = malloc(k);
+	uint8_t *codes = malloc((size_t)n * k);
+	float *ws = malloc(4 * n), *wz = malloc(4 * n), ascale = trand_float(0.005f, 0.05f);
+	int zero = wfmt != LUTC_WF_TERNARY;
+	struct lutc_precomp p = {.op = LUTC_OP_PRECOMP,
+				 .act_dtype = LUTC_DT_I8,
+				 .table_dtype = LUTC_DT_I16,
+				 .flags = LUTC_PRE_ASUM,
+				 .m = 1,
+				 .k = k};
+	struct lutc_lmma l = {.op = LUTC_OP_LMMA,
+			      .table_dtype = LUTC_DT_I16,
+			      .wfmt = (uint8_t)wfmt,
+			      .acc_dtype = LUTC_DT_I32,
+			      .m = 1,
+			      .n = n,
+			      .k = k};
+	struct lutc_epilogue e = {
+		.op = LUTC_OP_EPILOGUE,
+		.acc_dtype = LUTC_DT_I32,
+		.out_dtype = LUTC_DT_F32,
+		.flags = LUTC_EPI_ROW_SCALE | LUTC_EPI_COL_SCALE | (zero ? LUTC_EPI_ZERO : 0),
+		.scale_dtype = LUTC_DT_F32,
+		.m = 1,
+		.n = n,
+	};
+	union lutc_insn in[3];
+	struct lut_exec_result res;
+	int32_t isum = 0;
+	float asum;
+	int bad = 0;
+
+	tdev_reset(t);
+	for (j = 0; j < k; j++) {
+		q[j] = (int8_t)((int)trand_range(0, 254) - 127);
+		isum += q[j];
+	}
+	for (i = 0; i < n * k; i++)
+		codes[i] = (uint8_t)trand_range(0, hi);
+	for (i = 0; i < n; i++) {
+		ws[i] = trand_float(0.01f, 0.1f);
+		wz[i] = zero ? trand_float(-3.0f, 3.0f) : 0.0f;
+	}
+	p.act = tdev_put(t, q, k, 1);
+	p.act_scale = tdev_put(t, &ascale, 4, 4);
+	p.table = l.table = tdev_alloc(t, lutc_table_bytes(1, k, LUTC_DT_I16), 2);
+	p.tscale = e.row_scale = tdev_alloc(t, 4, 4);
+	p.asum = tdev_alloc(t, 4, 4);
+	if (zero)
+		e.asum = p.asum;
+	l.weights = tdev_alloc(t, lutcore_packed_size(n, k, wfmt), 32);
+	ASSERT_EQ(0, lutcore_pack_codes(tdev_ptr(t, l.weights), codes, n, k, wfmt));
+	l.acc = e.acc = tdev_alloc(t, 4ull * n, 4);
+	e.col_scale = tdev_put(t, ws, 4 * n, 4);
+	if (zero)
+		e.zero = tdev_put(t, wz, 4 * n, 4);
+	e.out = tdev_alloc(t, 4ull * n, 4);
+	memcpy(&in[0], &p, sizeof(p));
+	memcpy(&in[1], &l, sizeof(l));
+	memcpy(&in[2], &e, sizeof(e));
+	EXPECT_EQ(0, tdev_run(t, in, 3, &res));
+	EXPECT_EQ(3u, res.insns);
+	/* I16 tables of INT8 activations: one table unit is the token's scale. */
+	EXPECT_EQ(ascale, *(float *)tdev_ptr(t, p.tscale));
+	/* The integer sum (exact in binary32 here), scaled once. */
+	asum = (float)isum * ascale;
+	EXPECT_EQ(asum, *(float *)tdev_ptr(t, p.asum));
+	for (i = 0; i < n; i++) {
+		struct ref_epi re = {.row_scale = &ascale,
+				     .zero = zero ? &wz[i] : NULL,
+				     .asum = &asum,
+				     .col_scale = &ws[i]};
+		int64_t acc = 0;
+		int32_t got_acc = ((int32_t *)tdev_ptr(t, l.acc))[i];
+		float want, got = ((float *)tdev_ptr(t, e.out))[i];
+
+		for (j = 0; j < k; j++)
+			acc += (int64_t)q[j] * ref_code_value(codes[(size_t)i * k + j], wfmt);
+		want = ref_epilogue_f32(&re, (int32_t)acc);
+		if ((got_acc != acc || memcmp(&got, &want, 4)) && bad++ < 3)
+			TH_LOG("wfmt %u n %u: acc %d want %lld, out %.9g want %.9g", wfmt, i,
+			       got_acc, (long long)acc, got, want);
+	}
+	free(q);
+	free(codes);
+	free(ws);
+	free(wz);
+	return bad;
+}
+
+TEST_F(engine, matmul_llm_shape_integer_exact)
+{
+	ASSERT_EQ(0, run_llm_case(_metadata, &self->d, 4096, 4096, LUTC_WF_INT2));
+	ASSERT_EQ(0, run_llm_case(_metadata, &self->d, 4096, 4096, LUTC_WF_TERNARY));
 }
 
 TEST_HARNESS_MAIN

@@ -276,14 +276,98 @@ TEST_F(engine, precomp_int8_activations)
 	sweep(_metadata, &self->d, acts, 1, tabs, 2, flags, 2);
 }
 
+/* Per-token INT8 quantization of every float activation type. */
 TEST_F(engine, precomp_quantize_activations)
 {
-	static const uint32_t acts[] = {LUTC_DT_F32, LUTC_DT_BF16};
+	static const uint32_t acts[] = {LUTC_DT_F32, LUTC_DT_F16, LUTC_DT_BF16};
 	static const uint32_t tabs[] = {LUTC_DT_I16, LUTC_DT_I8};
 	static const uint32_t flags[] = {LUTC_PRE_QUANT_ACT | LUTC_PRE_ASUM,
-					 LUTC_PRE_QUANT_ACT | LUTC_PRE_RMSNORM};
+					 LUTC_PRE_QUANT_ACT | LUTC_PRE_RMSNORM,
+					 LUTC_PRE_QUANT_ACT | LUTC_PRE_RMSNORM | LUTC_PRE_ASUM};
 
-	sweep(_metadata, &self->d, acts, 2, tabs, 2, flags, 2);
+	sweep(_metadata, &self->d, acts, 3, tabs, 2, flags, 3);
+}
+
+/*
+ * Quantization that must be exact: each row holds integers q in
+ * [-127, 127] (one of them +-127) times a power of two, which every float
+ * type stores exactly, so q = round(x 127 / amax) recovers them, the table
+ * scale is the power of two, and I16 entries and group sums equal the
+ * integer reference bit for bit.
+ */
+TEST_F(engine, precomp_quantize_exact_grid)
+{
+	static const uint32_t acts[] = {LUTC_DT_F16, LUTC_DT_BF16, LUTC_DT_F32};
+	uint32_t m = 3, k = 70, group = 32, ng = lutc_ngroups(k, group), k4 = (k + 3) / 4;
+	uint32_t a, i, j, e;
+
+	for (a = 0; a < ARRAY_SIZE(acts); a++) {
+		uint32_t sz = lutc_dtype_size(acts[a]);
+		int16_t q[3][72];
+		float unit[3];
+		struct lutc_precomp p = {.op = LUTC_OP_PRECOMP,
+					 .act_dtype = (uint8_t)acts[a],
+					 .table_dtype = LUTC_DT_I16,
+					 .flags = LUTC_PRE_QUANT_ACT | LUTC_PRE_ASUM,
+					 .m = m,
+					 .k = k,
+					 .group = group};
+		struct lut_exec_result res;
+		const int16_t *tab;
+		const float *ts, *as;
+		uint8_t *x;
+
+		tdev_reset(&self->d);
+		p.act = tdev_alloc(&self->d, (size_t)m * k * sz, sz);
+		x = tdev_ptr(&self->d, p.act);
+		memset(q, 0, sizeof(q));
+		for (i = 0; i < m; i++) {
+			unit[i] = ldexpf(1.0f, (int)trand_range(0, 6) - 5);
+			for (j = 0; j < k; j++)
+				q[i][j] = (int16_t)((int)trand_range(0, 254) - 127);
+			q[i][trand_range(0, k - 1)] = trand() & 1 ? 127 : -127;
+			for (j = 0; j < k; j++) {
+				float f = q[i][j] * unit[i];
+				uint16_t h =
+					acts[a] == LUTC_DT_F16 ? ref_f16_bits(f) : ref_bf16_bits(f);
+
+				if (acts[a] == LUTC_DT_F32)
+					memcpy(x + 4 * ((size_t)i * k + j), &f, 4);
+				else
+					memcpy(x + 2 * ((size_t)i * k + j), &h, 2);
+			}
+		}
+		p.table = tdev_alloc(&self->d, lutc_table_bytes(m, k, LUTC_DT_I16), 2);
+		p.tscale = tdev_alloc(&self->d, 4ull * m * ng, 4);
+		p.asum = tdev_alloc(&self->d, 4ull * m * ng, 4);
+		ASSERT_EQ(0, tdev_run(&self->d, &p, 1, &res));
+		tab = tdev_ptr(&self->d, p.table);
+		ts = tdev_ptr(&self->d, p.tscale);
+		as = tdev_ptr(&self->d, p.asum);
+		for (i = 0; i < m; i++) {
+			for (j = 0; j < k4; j++) {
+				double g4[4] = {q[i][4 * j], q[i][4 * j + 1], q[i][4 * j + 2],
+						q[i][4 * j + 3]};
+
+				for (e = 0; e < 8; e++)
+					ASSERT_EQ(ref_table_entry(g4, e),
+						  tab[((size_t)i * k4 + j) * 8 + e])
+					{
+						TH_LOG("act %u row %u group %u entry %u", acts[a],
+						       i, j, e);
+					}
+			}
+			for (j = 0; j < ng; j++) {
+				int32_t sum = 0;
+				uint32_t t;
+
+				for (t = j * group; t < (j + 1) * group && t < k; t++)
+					sum += q[i][t];
+				ASSERT_EQ(unit[i], ts[i * ng + j]);
+				ASSERT_EQ((float)sum * unit[i], as[i * ng + j]);
+			}
+		}
+	}
 }
 
 /* The table layout by hand: one group, a = (1, 2, 4, 8), F32 entries. */

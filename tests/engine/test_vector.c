@@ -150,6 +150,100 @@ TEST_F(engine, embed_packed)
 		}
 }
 
+/*
+ * Packed rows with the other options of the scale stage: F16 output
+ * (strided, gaps untouched), the immediate zero point, and no scales or
+ * zero points at all (the raw q'). Element k of row n is s' (q' - z').
+ */
+TEST_F(engine, embed_packed_f16_out_imm_zero_no_scales)
+{
+	static const struct {
+		uint32_t out, flags, sdt, group, out_ld;
+	} cfgs[] = {
+		{LUTC_DT_F16, LUTC_MM_WSCALE | LUTC_MM_WZERO_IMM, LUTC_DT_F16, 32, 0},
+		{LUTC_DT_F16, LUTC_MM_WSCALE | LUTC_MM_WZERO | LUTC_MM_PER_CHANNEL, LUTC_DT_F32, 0,
+		 110},
+		{LUTC_DT_F32, LUTC_MM_WZERO_IMM, 0, 12, 0},
+		{LUTC_DT_F16, LUTC_MM_WZERO_IMM, 0, 0, 105},
+		{LUTC_DT_F32, 0, 0, 0, 0},
+		{LUTC_DT_F16, 0, 0, 0, 0},
+		{LUTC_DT_F32, LUTC_MM_WSCALE | LUTC_MM_WZERO_IMM | LUTC_MM_PER_CHANNEL, LUTC_DT_F32,
+		 0, 0},
+	};
+	uint32_t vocab = 130, dim = 102, rows = 5, w, c, r, k;
+
+	for (w = LUTC_WF_INT1; w <= LUTC_WF_TERNARY; w++)
+		for (c = 0; c < ARRAY_SIZE(cfgs); c++) {
+			uint32_t group = cfgs[c].group, ng = lutc_ngroups(dim, group);
+			uint32_t chan = !!(cfgs[c].flags & LUTC_MM_PER_CHANNEL), od = cfgs[c].out;
+			uint32_t nside = chan ? vocab : ng * vocab, hi = w == 5 ? 2 : (1u << w) - 1;
+			uint32_t ol = cfgs[c].out_ld ? cfgs[c].out_ld : dim,
+				 osz = lutc_dtype_size(od);
+			uint8_t *codes = malloc((size_t)vocab * dim), *out;
+			float *ws = malloc(4 * nside), *wz = malloc(4 * nside), zimm = 0.0f;
+			double *deq = malloc(sizeof(double) * vocab * dim);
+			int32_t ids[5] = {64, 129, 0, 63, 64};
+			struct lutc_embed e = {.op = LUTC_OP_EMBED,
+					       .wfmt = (uint8_t)w,
+					       .out_dtype = (uint8_t)od,
+					       .flags = cfgs[c].flags,
+					       .rows = rows,
+					       .dim = dim,
+					       .vocab = vocab,
+					       .group = group,
+					       .out_ld = cfgs[c].out_ld,
+					       .scale_dtype = (uint8_t)cfgs[c].sdt};
+
+			tdev_reset(&self->d);
+			for (k = 0; k < vocab * dim; k++)
+				codes[k] = (uint8_t)trand_range(0, hi);
+			e.src = tdev_alloc(&self->d, lutcore_packed_size(vocab, dim, w), 32);
+			lutcore_pack_codes(tdev_ptr(&self->d, e.src), codes, vocab, dim, w);
+			if (e.flags & LUTC_MM_WSCALE)
+				e.wscale =
+					put_floats(&self->d, e.scale_dtype, nside, 0.1f, 1.0f, ws);
+			if (e.flags & LUTC_MM_WZERO)
+				e.wzero =
+					put_floats(&self->d, e.scale_dtype, nside, -2.0f, 2.0f, wz);
+			if (e.flags & LUTC_MM_WZERO_IMM) {
+				zimm = trand_float(-3.0f, 3.0f);
+				e.zero_imm = zimm;
+			}
+			e.ids = tdev_put(&self->d, ids, sizeof(ids), 4);
+			e.out = tdev_alloc(&self->d, (size_t)rows * ol * osz, 4);
+			ASSERT_EQ(0, run1(&self->d, &e));
+			ref_dequant(deq, codes, e.flags & LUTC_MM_WSCALE ? ws : NULL,
+				    e.flags & LUTC_MM_WZERO ? wz : NULL, zimm, vocab, dim, group,
+				    chan, w);
+			out = tdev_ptr(&self->d, e.out);
+			for (r = 0; r < rows; r++) {
+				for (k = 0; k < dim; k++) {
+					double want = deq[(size_t)ids[r] * dim + k];
+					double got = get_float(out, od, (size_t)r * ol + k);
+					double tol =
+						1e-6 * (fabs(want) + 30) +
+						(od == LUTC_DT_F16 ? ldexp(fabs(want), -11) : 0);
+
+					/* Without scales the values are small integers. */
+					if (!(e.flags & (LUTC_MM_WSCALE | LUTC_MM_WZERO_IMM)))
+						tol = 0;
+					ASSERT_TRUE(fabs(got - want) <= tol)
+					{
+						TH_LOG("wfmt %u cfg %u row %u k %u: %.9g vs %.9g",
+						       w, c, r, k, got, want);
+					}
+				}
+				/* Gaps between strided rows stay untouched. */
+				for (k = dim * osz; r + 1 < rows && k < ol * osz; k++)
+					ASSERT_EQ(0xcd, out[(size_t)r * ol * osz + k]);
+			}
+			free(codes);
+			free(ws);
+			free(wz);
+			free(deq);
+		}
+}
+
 TEST_F(engine, embed_id_out_of_range)
 {
 	int32_t ids[3] = {1, 50, 2};
@@ -540,6 +634,63 @@ TEST_F(engine, softmax)
 	}
 }
 
+/*
+ * A row of -inf gives zeros (docs/isa.md, SOFTMAX), in place and not, next
+ * to rows with some -inf entries that still normalize.
+ */
+TEST_F(engine, softmax_all_minus_inf_row)
+{
+	uint32_t rows = 4, n = 33, ld = 40, r, i, pass;
+	float x[4 * 40];
+	double xd[40], y[40];
+
+	for (pass = 0; pass < 2; pass++) {
+		struct lutc_softmax p = {.op = LUTC_OP_SOFTMAX,
+					 .dtype = LUTC_DT_F32,
+					 .rows = rows,
+					 .n = n,
+					 .in_ld = ld,
+					 .out_ld = pass ? ld : 0,
+					 .scale = pass ? 2.5f : 1.0f};
+
+		tdev_reset(&self->d);
+		p.in = put_floats(&self->d, LUTC_DT_F32, rows * ld, -10.0f, 10.0f, x);
+		for (i = 0; i < n; i++) {
+			x[0 * ld + i] = -INFINITY;
+			x[2 * ld + i] = -INFINITY;
+		}
+		x[1 * ld + 3] = -INFINITY;
+		x[3 * ld + n - 1] = -INFINITY;
+		memcpy(tdev_ptr(&self->d, p.in), x, sizeof(x));
+		p.out = pass ? p.in : tdev_alloc(&self->d, 4ull * rows * n, 4);
+		ASSERT_EQ(0, run1(&self->d, &p));
+		for (r = 0; r < rows; r++) {
+			for (i = 0; i < n; i++)
+				xd[i] = (double)x[r * ld + i] * p.scale;
+			ref_softmax(y, xd, n);
+			for (i = 0; i < n; i++) {
+				float got = ((float *)tdev_ptr(&self->d,
+							       p.out))[r * (pass ? ld : n) + i];
+
+				if (r % 2 == 0) {
+					ASSERT_EQ(0.0f, got)
+					{
+						TH_LOG("pass %u row %u i %u: %g", pass, r, i, got);
+					}
+					ASSERT_EQ(0.0, y[i]);
+				} else {
+					/* x scale rounds to binary32 before exp. */
+					ASSERT_TRUE(fabs(got - y[i]) <= 1e-5 * y[i] + 1e-9)
+					{
+						TH_LOG("pass %u row %u i %u: %g vs %g", pass, r, i,
+						       got, y[i]);
+					}
+				}
+			}
+		}
+	}
+}
+
 TEST_F(engine, copy_and_convert)
 {
 	static const struct {
@@ -547,9 +698,9 @@ TEST_F(engine, copy_and_convert)
 	} pairs[] = {
 		{LUTC_DT_F32, LUTC_DT_F16},  {LUTC_DT_F16, LUTC_DT_F32},
 		{LUTC_DT_BF16, LUTC_DT_F32}, {LUTC_DT_F32, LUTC_DT_BF16},
-		{LUTC_DT_F16, LUTC_DT_BF16}, {LUTC_DT_I32, LUTC_DT_I32},
-		{LUTC_DT_U8, LUTC_DT_U8},    {LUTC_DT_I8, LUTC_DT_I8},
-		{LUTC_DT_F32, LUTC_DT_F32},
+		{LUTC_DT_F16, LUTC_DT_BF16}, {LUTC_DT_BF16, LUTC_DT_F16},
+		{LUTC_DT_I32, LUTC_DT_I32},  {LUTC_DT_U8, LUTC_DT_U8},
+		{LUTC_DT_I8, LUTC_DT_I8},    {LUTC_DT_F32, LUTC_DT_F32},
 	};
 	uint32_t c, rows = 3, cols = 21, r, i;
 
@@ -593,6 +744,58 @@ TEST_F(engine, copy_and_convert)
 			}
 		}
 	}
+}
+
+/*
+ * BF16 -> F16 at the edges of F16: BF16's wider exponent overflows to
+ * +-inf and underflows to subnormals and zero, rounding to nearest even;
+ * infinities, signed zeros and NaNs carry over (docs/isa.md, Numerics).
+ */
+TEST_F(engine, copy_bf16_to_f16_edges)
+{
+	static const float vals[] = {
+		1.0f,	  -3.140625f, 65280.0f, 65504.0f, 65536.0f, -1e5f,   1e38f,    6.1e-5f,
+		1e-6f,	  -2e-7f,     5.9e-8f,	2.9e-8f,  1e-8f,    1e-30f,  0.0f,     -0.0f,
+		INFINITY, -INFINITY,  NAN,	-NAN,	  0.33f,    1027.0f, -2049.0f, 3.0e4f,
+	};
+	uint32_t n = ARRAY_SIZE(vals), i;
+	uint16_t src[ARRAY_SIZE(vals)];
+	struct lutc_copy p = {.op = LUTC_OP_COPY,
+			      .src_dtype = LUTC_DT_BF16,
+			      .dst_dtype = LUTC_DT_F16,
+			      .rows = 1,
+			      .cols = n};
+	const uint16_t *d;
+
+	for (i = 0; i < n; i++)
+		src[i] = isnan(vals[i]) ? (uint16_t)(signbit(vals[i]) ? 0xffc1 : 0x7fa0)
+					: ref_bf16_bits(vals[i]);
+	p.src = tdev_put(&self->d, src, sizeof(src), 2);
+	p.dst = tdev_alloc(&self->d, sizeof(src), 2);
+	ASSERT_EQ(0, run1(&self->d, &p));
+	d = tdev_ptr(&self->d, p.dst);
+	for (i = 0; i < n; i++) {
+		float b = ref_from_bf16_bits(src[i]);
+
+		if (isnan(b)) {
+			ASSERT_TRUE(isnan(ref_from_f16_bits(d[i])))
+			{
+				TH_LOG("%u: NaN %#x became %#x", i, src[i], d[i]);
+			}
+			continue;
+		}
+		ASSERT_EQ(ref_f16_bits(b), d[i])
+		{
+			TH_LOG("%u: bf16 %#x (%g) -> f16 %#x, want %#x", i, src[i], b, d[i],
+			       ref_f16_bits(b));
+		}
+	}
+	/* The edges were reached: overflow, a subnormal, a flush to zero. */
+	ASSERT_EQ(0x7c00, d[4]);
+	ASSERT_EQ(0xfc00, d[5]);
+	ASSERT_TRUE(d[8] > 0 && d[8] < 0x0400);
+	ASSERT_EQ(0, d[12]);
+	ASSERT_EQ(0x8000, d[15]);
 }
 
 /* Memory callbacks of the flat accessor plus a notify that records. */

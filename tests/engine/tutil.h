@@ -15,8 +15,9 @@
 
 /*
  * Engine variants every instruction test runs under: the portable kernels,
- * the AVX2 kernels (the portable ones where the CPU lacks AVX2), several
- * threads, and memory split into 4 KiB runs so that operands are bounced.
+ * the AVX2 kernels (skipped where the engine does not use them, see
+ * tfixture.h), several threads, and memory split into 4 KiB runs so that
+ * operands are bounced.
  */
 struct tdev_variant {
 	int portable;
