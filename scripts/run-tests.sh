@@ -1,25 +1,47 @@
 #!/usr/bin/env bash
 # Run the host unit tests and the in-VM suite, print one line per test and
 # a closing `N passed, N failed[, N skipped]`; exit non-zero on any failure.
-#
-# usage: run-tests.sh --build DIR [--host "BIN..."] [--vm "NAME..."]
-#                     [--kernel-dir DIR] [--no-vm]
 # Logs of every binary and of the VM go to DIR/test-logs/.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 
-build= host= vm= kdir= run_vm=0
+usage() {
+	cat <<'USAGE'
+usage: run-tests.sh --build DIR [--host "BIN..."] [--vm "NAME..."] [--kernel-dir DIR]
+
+Runs each host test binary BIN (TAP output, e.g. the kselftest harness's),
+then, with --vm, boots the VM once (tools/vm/lutcore-vm) to run the in-VM
+test binaries NAME... with lutcore-run-tests, and checks the guest kernel's
+console and taint. Prints PASS/FAIL/SKIP per test and `N passed, N failed`;
+exits 1 if anything failed, 2 on a usage error. Logs go to DIR/test-logs/.
+
+  --build DIR        the build directory (required)
+  --host "BIN..."    host test binaries to run
+  --vm "NAME..."     in-VM test binaries that must run (they all do)
+  --kernel-dir DIR   guest kernel cache dir, passed to lutcore-vm
+  -h, --help         this help
+USAGE
+}
+
+usage_error() { echo "run-tests.sh: $* (see --help)" >&2; exit 2; }
+
+build='' host='' vm='' kdir='' run_vm=0
 while [ $# -gt 0 ]; do
+	case $1 in
+	--build|--host|--vm|--kernel-dir)
+		if [ $# -lt 2 ] || [[ $2 == -* ]]; then usage_error "$1 needs a value"; fi ;;
+	esac
 	case $1 in
 	--build) build=$2; shift ;;
 	--host) host=$2; shift ;;
 	--vm) vm=$2; run_vm=1; shift ;;
 	--kernel-dir) kdir=$2; shift ;;
-	*) echo "run-tests.sh: unknown option $1" >&2; exit 2 ;;
+	-h|--help) usage; exit 0 ;;
+	*) usage_error "unknown option $1" ;;
 	esac
 	shift
 done
-[ -n "$build" ] || { echo "run-tests.sh: --build DIR is required" >&2; exit 2; }
+[ -n "$build" ] || usage_error "--build DIR is required"
 logs="$build/test-logs"
 rm -rf "$logs"
 mkdir -p "$logs/host" "$logs/vm"
@@ -45,13 +67,26 @@ run_host() {
 	done
 }
 
+# kernel_problems CONSOLE RESULTS OUT: write to OUT the lines that show a
+# kernel problem in the console (a warning, BUG, Oops, panic) or an error
+# init reported on the results port; true if there are any.
+kernel_problems() {
+	{
+		grep -nE 'WARNING:|BUG:|Oops|Call Trace:|general protection|Kernel panic' "$1" 2>/dev/null |
+			sed 's/^/console:/'
+		grep -n '^init: ' "$2" 2>/dev/null | sed 's/^/results:/'
+	} >"$3"
+	[ -s "$3" ]
+}
+
 # The allowed taint: O (out-of-tree module, 4096) and E (unsigned module,
-# 8192). Anything else, and any warning in the console, is a failure.
+# 8192). Anything else, any warning in the console and any init error is
+# a failure.
 check_kernel() {
-	local console=$1 results=$2 taint
-	if grep -nE 'WARNING:|BUG:|Oops|Call Trace:|general protection' "$console" >"$logs/vm/kernel-problems"; then
-		echo "FAIL vm/kernel-log (warnings in the console; see $logs/vm/kernel-problems)" | report
-		head -n 5 "$logs/vm/kernel-problems" >&2
+	local console=$1 results=$2 problems="$logs/vm/kernel-problems" taint
+	if kernel_problems "$console" "$results" "$problems"; then
+		echo "FAIL vm/kernel-log (kernel warnings or init errors; see $problems)" | report
+		head -n 5 "$problems" >&2
 	else
 		echo "PASS vm/kernel-log" | report
 	fi
@@ -93,17 +128,23 @@ boot_vm() {
 run_vm_suite() {
 	local kargs=() status t
 	[ -n "$kdir" ] && kargs=(--kernel-dir "$kdir")
-	echo "booting the VM for the in-VM suite ($(echo $vm | wc -w) test binaries)" >&2
+	echo "booting the VM for the in-VM suite ($(wc -w <<<"$vm") test binaries)" >&2
 	boot_vm "${kargs[@]}"
 	status=$?
 	# A VM that died before init ran a single test is a boot failure, not
-	# a test result: say so, keep its logs, and boot once more.
+	# a test result: keep its logs and boot once more; unless the kernel
+	# warned or init failed, which is a finding that a second, lucky boot
+	# must not hide: then that boot's logs are the result.
 	if [ $status -ge 124 ] && ! grep -q '^LUTCORE-BEGIN ' "$logs/vm/results.log"; then
-		echo "the VM failed to boot (status $status); console kept in $logs/vm-boot-failure; retrying once" >&2
-		rm -rf "$logs/vm-boot-failure"
-		cp -r "$logs/vm" "$logs/vm-boot-failure"
-		boot_vm "${kargs[@]}"
-		status=$?
+		if kernel_problems "$logs/vm/console.log" "$logs/vm/results.log" "$logs/vm/kernel-problems"; then
+			echo "the VM failed to boot (status $status) with kernel warnings or init errors; not retrying" >&2
+		else
+			echo "the VM failed to boot (status $status); console kept in $logs/vm-boot-failure; retrying once" >&2
+			rm -rf "$logs/vm-boot-failure"
+			cp -r "$logs/vm" "$logs/vm-boot-failure"
+			boot_vm "${kargs[@]}"
+			status=$?
+		fi
 	fi
 	cat "$logs/vm/stderr" >&2
 	for t in $vm; do
