@@ -42,11 +42,11 @@ static const char usage[] =
 "                        (default 4) or ternary; quantized files keep their own format\n"
 "      --backend NAME    device (default): /dev/lutcore through the driver;\n"
 "                        cpu: the same engine on host memory\n"
-"      --device PATH     the device node; default: $" LUT_DEV_ENV " if set, else\n"
-"                        " LUT_DEV_DEFAULT ", else the first lutcore " LUT_DEV_ACCEL_DIR "/accelN\n"
+"      --device PATH     device backend only: the node; default: $" LUT_DEV_ENV " if\n"
+"                        set, else " LUT_DEV_DEFAULT ", else the first lutcore " LUT_DEV_ACCEL_DIR "/accelN\n"
 "      --ctx N           KV-cache positions (default: the model's context length, at most\n"
 "                        2048); generation stops when they are full\n"
-"  -t, --threads N       cpu backend: engine threads (default 0: every online CPU)\n"
+"  -t, --threads N       cpu backend only: engine threads (default 0: every online CPU)\n"
 "      --tables f16|i8   lookup tables in fp16 (default) or int8 (a scale per token\n"
 "                        and weight-scale group)\n"
 "      --no-bos          do not add the BOS token the model asks for before the prompt\n"
@@ -410,9 +410,24 @@ static void opts_default(struct infer_opts *o)
 	o->add_special = true;
 }
 
-/* --perplexity scores a text: a prompt has no place, --ppl-tokens no use without it. */
-static int check_modes(const struct infer_opts *o, bool have_prompt, bool have_ppl_tokens)
+/*
+ * --perplexity scores a text: a prompt has no place, --ppl-tokens no use
+ * without it. --threads and --device each belong to one backend; given to
+ * the other they would be silently ignored.
+ */
+static int check_modes(const struct infer_opts *o, bool have_prompt, bool have_ppl_tokens,
+		       bool have_threads)
 {
+	if (o->mp.backend == LUT_BACKEND_DEVICE && have_threads) {
+		infer_error("--threads is for --backend cpu; the device computes on its own "
+			    "cores (try --help)");
+		return 1;
+	}
+	if (o->mp.backend == LUT_BACKEND_CPU && o->device) {
+		infer_error("--device is for --backend device; the cpu backend uses no "
+			    "device (try --help)");
+		return 1;
+	}
 	if (o->ppl_file && have_prompt) {
 		infer_error("--perplexity scores its file: give no prompt (-p, -f) (try --help)");
 		return 1;
@@ -426,7 +441,7 @@ static int check_modes(const struct infer_opts *o, bool have_prompt, bool have_p
 
 int infer_parse_args(int argc, char **argv, struct infer_opts *o)
 {
-	bool have_prompt = false, have_ppl_tokens = false;
+	bool have_prompt = false, have_ppl_tokens = false, have_threads = false;
 	int c;
 
 	opts_default(o);
@@ -445,6 +460,7 @@ int infer_parse_args(int argc, char **argv, struct infer_opts *o)
 		if (apply(o, c, optarg, &have_prompt))
 			return 1;
 		have_ppl_tokens |= c == O_PPL_TOKENS;
+		have_threads |= c == 't';
 	}
 	if (optind < argc) {
 		infer_error("unexpected argument '%s' (try --help)", argv[optind]);
@@ -454,7 +470,7 @@ int infer_parse_args(int argc, char **argv, struct infer_opts *o)
 		infer_error("no model; give -m FILE (try --help)");
 		return 1;
 	}
-	return check_modes(o, have_prompt, have_ppl_tokens) ? 1 : -1;
+	return check_modes(o, have_prompt, have_ppl_tokens, have_threads) ? 1 : -1;
 }
 
 void infer_opts_release(struct infer_opts *o)
