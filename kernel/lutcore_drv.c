@@ -85,6 +85,8 @@ static void lutcore_postclose(struct drm_device *drm, struct drm_file *file)
 
 	lutcore_file_entities_fini(lfile);
 	lutcore_file_put(lfile);
+	/* The fences the close dropped let go of the module now, not later. */
+	lutcore_fence_wq_flush();
 }
 
 /*
@@ -132,7 +134,28 @@ static struct pci_driver lutcore_pci_driver = {
 	.remove = lutcore_device_remove,
 	.shutdown = lutcore_device_shutdown,
 };
-module_pci_driver(lutcore_pci_driver);
+
+static int __init lutcore_init(void)
+{
+	int ret;
+
+	ret = lutcore_fence_wq_init();
+	if (ret)
+		return ret;
+	ret = pci_register_driver(&lutcore_pci_driver);
+	if (ret)
+		lutcore_fence_wq_fini();
+
+	return ret;
+}
+module_init(lutcore_init);
+
+static void __exit lutcore_exit(void)
+{
+	pci_unregister_driver(&lutcore_pci_driver);
+	lutcore_fence_wq_fini();
+}
+module_exit(lutcore_exit);
 
 MODULE_DESCRIPTION(LUTCORE_DRIVER_DESC);
 MODULE_LICENSE("GPL");

@@ -33,6 +33,7 @@ static void lutcore_mapping_free(struct lutcore_vm_deferred *item)
 	struct lutcore_mapping *mapping =
 		container_of(item, struct lutcore_mapping, deferred);
 
+	lutcore_vm_free_va(mapping->vm, &mapping->node);
 	drm_gem_object_put(&mapping->bo->base.base);
 	lutcore_vm_put(mapping->vm);
 	kfree(mapping);
@@ -45,7 +46,10 @@ static void lutcore_mapping_release(struct kref *kref)
 
 	lutcore_vm_unmap(mapping->vm, &mapping->node,
 			 mapping->bo->base.base.size);
-	/* The pages go when no job that could still touch them is left. */
+	/*
+	 * The pages and the VA range go when no job that could still touch
+	 * them is left.
+	 */
 	mapping->deferred.release = lutcore_mapping_free;
 	lutcore_vm_defer(mapping->vm, &mapping->deferred);
 }

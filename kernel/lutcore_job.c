@@ -14,7 +14,9 @@
  */
 
 #include <linux/delay.h>
+#include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_managed.h>
@@ -26,6 +28,40 @@
 #include "lutcore_job.h"
 
 /* ---- hardware fences ---------------------------------------------------- */
+
+/*
+ * Releases of our fences run here: see lutcore_fence_release(). Created at
+ * module load, destroyed at unload, which waits for the last release.
+ */
+static struct workqueue_struct *lutcore_fence_wq;
+
+/**
+ * struct lutcore_fence - a hardware fence, or one born signalled
+ *
+ * A fence can outlive the file, the device and the module's last other
+ * user: a sync_file exported from an out-syncobj holds the job's finished
+ * fence, which holds this one as its parent, and asking the sync_file for
+ * its info calls the scheduler fence's get_timeline_name(), which reads
+ * the scheduler's name in our device structure. So each fence holds a
+ * reference to the DRM device (the schedulers are finalized with it) and
+ * to this module (its ops are called when it is dropped): the module
+ * cannot be unloaded, nor the device freed, while a fence lives.
+ *
+ * Not covered, in Linux 6.12: a job that never reached run_job (cancelled
+ * in its entity when its process was killed, or without memory for its
+ * fence) has no parent fence, and its finished fence still names the
+ * scheduler; a sync_file of one that outlives the unbound device reads
+ * freed memory. Later kernels make these names safe (RCU, dma-fence
+ * helpers), which the 6.12 scheduler does not have.
+ */
+struct lutcore_fence {
+	/** @base: the fence; first, dma_fence_free() frees the whole */
+	struct dma_fence base;
+	/** @ldev: the device, one reference */
+	struct lutcore_device *ldev;
+	/** @release_work: drops the references in process context */
+	struct work_struct release_work;
+};
 
 static struct lutcore_core *to_lutcore_core(struct drm_gpu_scheduler *sched)
 {
@@ -45,10 +81,59 @@ static const char *lutcore_fence_timeline_name(struct dma_fence *fence)
 	return core->name;
 }
 
+static void lutcore_fence_release_work(struct work_struct *work)
+{
+	struct lutcore_fence *f =
+		container_of(work, struct lutcore_fence, release_work);
+	struct lutcore_device *ldev = f->ldev;
+
+	dma_fence_free(&f->base);
+	/* May be the last reference: finalizes the schedulers, sleeps. */
+	drm_dev_put(&ldev->drm);
+	/*
+	 * Last: the unload this may allow destroys lutcore_fence_wq first,
+	 * which waits until this function has returned.
+	 */
+	module_put(THIS_MODULE);
+}
+
+/*
+ * The last reference can go in any context (a fence callback, an IRQ
+ * work), and dropping the device's may free it, which sleeps: defer.
+ */
+static void lutcore_fence_release(struct dma_fence *fence)
+{
+	struct lutcore_fence *f = container_of(fence, struct lutcore_fence, base);
+
+	INIT_WORK(&f->release_work, lutcore_fence_release_work);
+	queue_work(lutcore_fence_wq, &f->release_work);
+}
+
 static const struct dma_fence_ops lutcore_fence_ops = {
 	.get_driver_name = lutcore_fence_driver_name,
 	.get_timeline_name = lutcore_fence_timeline_name,
+	.release = lutcore_fence_release,
 };
+
+/*
+ * Memory for a fence, holding the device and the module until its
+ * release; the caller initializes it at once. The module is live: run_job
+ * is reached only from an open file's entity or for a job that already
+ * has a fence, both of which hold the module.
+ */
+static struct dma_fence *lutcore_fence_alloc(struct lutcore_device *ldev)
+{
+	struct lutcore_fence *f;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return NULL;
+	__module_get(THIS_MODULE);
+	drm_dev_get(&ldev->drm);
+	f->ldev = ldev;
+
+	return &f->base;
+}
 
 /* A fence for the next KICK; the caller holds core->lock. */
 static void lutcore_fence_init(struct lutcore_core *core, struct dma_fence *fence)
@@ -69,7 +154,7 @@ static struct dma_fence *lutcore_fence_error(struct lutcore_core *core,
 	struct dma_fence *fence;
 	unsigned long flags;
 
-	fence = kzalloc(sizeof(*fence), GFP_KERNEL);
+	fence = lutcore_fence_alloc(core->ldev);
 	if (!fence)
 		return ERR_PTR(error);
 
@@ -81,6 +166,40 @@ static struct dma_fence *lutcore_fence_error(struct lutcore_core *core,
 	spin_unlock_irqrestore(&core->fence_lock, flags);
 
 	return fence;
+}
+
+/**
+ * lutcore_fence_wq_init() - create the fence release workqueue
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int lutcore_fence_wq_init(void)
+{
+	lutcore_fence_wq = alloc_workqueue("lutcore-fence", 0, 0);
+
+	return lutcore_fence_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * lutcore_fence_wq_flush() - wait for the fence releases queued so far
+ *
+ * After a file's close, so that the module and device references of the
+ * fences the close dropped are gone when close() returns.
+ */
+void lutcore_fence_wq_flush(void)
+{
+	flush_workqueue(lutcore_fence_wq);
+}
+
+/**
+ * lutcore_fence_wq_fini() - destroy the fence release workqueue
+ *
+ * At module unload: no fence is left, but the last release may still be
+ * returning from its work function.
+ */
+void lutcore_fence_wq_fini(void)
+{
+	destroy_workqueue(lutcore_fence_wq);
 }
 
 /* ---- scheduler backend -------------------------------------------------- */
@@ -116,9 +235,12 @@ static struct dma_fence *lutcore_job_run(struct drm_sched_job *sched_job)
 	struct dma_fence *fence;
 	int idx;
 
-	/* Cancelled before it ran: its entity's file was banned. */
+	/*
+	 * Cancelled before it ran: its entity's file was banned. A fence
+	 * rather than NULL, so the finished fence holds the device too.
+	 */
 	if (unlikely(sched_job->s_fence->finished.error))
-		return NULL;
+		return lutcore_fence_error(core, sched_job->s_fence->finished.error);
 
 	if (job->hw_fence) {
 		/* Run again by a recovery (lutcore_reset.c). */
@@ -135,7 +257,7 @@ static struct dma_fence *lutcore_job_run(struct drm_sched_job *sched_job)
 	if (!drm_dev_enter(&job->ldev->drm, &idx))
 		return lutcore_fence_error(core, -ENODEV);
 
-	fence = kzalloc(sizeof(*fence), GFP_KERNEL);
+	fence = lutcore_fence_alloc(job->ldev);
 	if (!fence) {
 		drm_dev_exit(idx);
 		return ERR_PTR(-ENOMEM);
@@ -193,12 +315,14 @@ void lutcore_job_put_resources(struct lutcore_job *job)
 static void lutcore_job_release(struct drm_sched_job *sched_job)
 {
 	struct lutcore_job *job = to_lutcore_job(sched_job);
+	struct dma_fence *hw_fence = job->hw_fence;
 
 	drm_sched_job_cleanup(sched_job);
 	/* Off the device for good: deferred unmaps may release pages. */
 	lutcore_vm_job_end(job->lfile->vm, &job->vm_job);
-	dma_fence_put(job->hw_fence);
 	lutcore_job_put_resources(job);
+	/* Last: it may hold the last reference to the device. */
+	dma_fence_put(hw_fence);
 }
 
 /* The scheduler's free_job, on its free worker. */

@@ -74,6 +74,9 @@ static inline struct lutcore_job *to_lutcore_job(struct drm_sched_job *job)
 }
 
 /* lutcore_job.c */
+int lutcore_fence_wq_init(void);
+void lutcore_fence_wq_flush(void);
+void lutcore_fence_wq_fini(void);
 int lutcore_sched_init_all(struct lutcore_device *ldev);
 int lutcore_file_entities_init(struct lutcore_file_priv *lfile);
 void lutcore_file_entities_fini(struct lutcore_file_priv *lfile);

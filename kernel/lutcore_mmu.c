@@ -216,22 +216,39 @@ out_unlock:
 }
 
 /**
- * lutcore_vm_unmap() - unmap a buffer and free its VA range
+ * lutcore_vm_unmap() - unmap a buffer, keeping its VA range
  * @vm: the address space
  * @node: the range lutcore_vm_map() allocated
  * @size: the buffer's size
  *
  * The pages themselves may still be in use by an instruction that
- * translated them before; see &struct lutcore_vm_deferred.
+ * translated them before; see &struct lutcore_vm_deferred. The range stays
+ * allocated until lutcore_vm_free_va(), so that a job still on the device
+ * that uses the buffer without listing it faults on the address instead of
+ * reaching a buffer created there meanwhile.
  */
 void lutcore_vm_unmap(struct lutcore_vm *vm, struct drm_mm_node *node,
 		      u64 size)
 {
 	mutex_lock(&vm->lock);
 	lutcore_vm_clear(vm, node->start, size);
-	drm_mm_remove_node(node);
 	mutex_unlock(&vm->lock);
 	lutcore_mmu_flush_tlbs(vm->ldev);
+}
+
+/**
+ * lutcore_vm_free_va() - give an unmapped buffer's VA range back
+ * @vm: the address space
+ * @node: the range, unmapped by lutcore_vm_unmap()
+ *
+ * Called from the deferred release, once no job that could use the range
+ * is left on the device.
+ */
+void lutcore_vm_free_va(struct lutcore_vm *vm, struct drm_mm_node *node)
+{
+	mutex_lock(&vm->lock);
+	drm_mm_remove_node(node);
+	mutex_unlock(&vm->lock);
 }
 
 /**

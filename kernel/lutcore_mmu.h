@@ -32,7 +32,8 @@ struct sg_table;
  * instruction that already translated a page keeps using it until it ends
  * (docs/device.md, section 9). So the pages of a buffer unmapped while a
  * job of the address space is on the device are released only once every
- * job kicked before the unmap has finished.
+ * job kicked before the unmap has finished; its VA range is not reused
+ * until then either, so those jobs fault on it.
  */
 struct lutcore_vm_deferred {
 	/** @link: in &lutcore_vm.deferred */
@@ -100,6 +101,7 @@ int lutcore_vm_map(struct lutcore_vm *vm, struct drm_mm_node *node, u64 size,
 		   struct sg_table *sgt, bool writable);
 void lutcore_vm_unmap(struct lutcore_vm *vm, struct drm_mm_node *node,
 		      u64 size);
+void lutcore_vm_free_va(struct lutcore_vm *vm, struct drm_mm_node *node);
 
 void lutcore_vm_job_start(struct lutcore_vm *vm, struct lutcore_vm_job *job);
 void lutcore_vm_job_end(struct lutcore_vm *vm, struct lutcore_vm_job *job);

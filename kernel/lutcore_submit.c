@@ -44,6 +44,10 @@ struct lutcore_out_sync {
  * @objs: the buffers, in @job's mapping order, for locking
  * @outs: the output syncobjs
  * @out_count: entries of @outs
+ * @obj_count: entries of @objs this submit holds a reference on, until it
+ *	has unlocked them (the job may be gone by then)
+ * @job_id: the job's id, read before the push, after which the job may
+ *	already be freed
  */
 struct lutcore_submit {
 	struct lutcore_job *job;
@@ -51,9 +55,7 @@ struct lutcore_submit {
 	struct drm_gem_object **objs;
 	struct lutcore_out_sync *outs;
 	u32 out_count;
-	/* objs[] entries this submit holds a reference on */
 	u32 obj_count;
-	/* Read before the push: after it the job may already be freed. */
 	u64 job_id;
 };
 

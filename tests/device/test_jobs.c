@@ -4,9 +4,11 @@
  * pages and SIGNAL with its interrupt, MSI-X (vector per core, masking,
  * IRQ_MASK), a 2 MiB buffer mapped from scattered pages, DONE_SEQNO order
  * with several jobs queued, page tables changed between jobs, separate
- * address spaces, the counters (up to their upper halves), and an LMMA
+ * address spaces, the counters (up to their upper halves), an LMMA
  * whose CYCLES must follow the documented cycle model for the array shape
- * in the CAP registers.
+ * in the CAP registers, and page tables changed while a job runs: seen
+ * from the job's next instruction after TLB_INVALIDATE of its core, and
+ * not before (the cached translations are kept without it).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -597,6 +599,245 @@ TEST_F(wide, counters_64bit)
 	EXPECT_EQ(want, core_rd64(d, 0, LUTCORE_CORE_CYCLES_LO));
 	EXPECT_EQ(tbytes + wbytes, core_rd64(d, 0, LUTCORE_CORE_BYTES_READ_LO));
 	EXPECT_EQ(1, core_rd64(d, 0, LUTCORE_CORE_JOBS_LO));
+}
+
+/* ---- TLB_INVALIDATE while a job runs ------------------------------------- */
+
+/*
+ * One 2 MiB region holds everything the job touches, so the device's
+ * cached leaf table stays that of the region for the whole job. The TLB
+ * is direct-mapped by VA page number modulo its size, and the region
+ * starts at a multiple of it: in blocks of TLB_ENTRIES pages, every buffer
+ * but X and Y lies in slots 0..41, and X and Y alone use slots 60 and 61,
+ * so nothing but a flush evicts their translations during the job.
+ */
+#define TLB_ENTRIES	   64 /* docs/device.md section 9 */
+#define TLB_REGION	   (DEV_VA + 0x2000000)
+#define TLB_BLOCK(b, slot) (TLB_REGION + (TLB_ENTRIES * (uint64_t)(b) + (slot)) * PAGE)
+#define TLB_STREAM	   TLB_BLOCK(0, 0)
+#define TLB_FLAG	   TLB_BLOCK(0, 40) /* SIGNAL 1 at +0, SIGNAL 2 at +8 */
+#define TLB_DST		   TLB_BLOCK(0, 41) /* the four COPY results, 8 bytes each */
+#define TLB_TABLE	   TLB_BLOCK(1, 0)
+#define TLB_WEIGHT	   TLB_BLOCK(2, 0)
+#define TLB_ACC		   TLB_BLOCK(3, 0)
+#define TLB_X		   TLB_BLOCK(5, 60)
+#define TLB_Y		   TLB_BLOCK(5, 61)
+
+/*
+ * The LMMAs between the two halves: host time (a few hundred ms) for the
+ * test to change the page tables. Each operand fits in 32 pages, which
+ * bounds one LMMA's work, hence their number.
+ */
+#define TLB_LMMA_M     64
+#define TLB_LMMA_NK    512
+#define TLB_LMMA_COUNT 900
+/* Instruction offsets in the stream. */
+#define TLB_GO		 2			       /* SIGNAL 1: X and Y translated and read */
+#define TLB_LATE	 (TLB_GO + 1 + TLB_LMMA_COUNT) /* SIGNAL 2: the second half begins */
+#define TLB_NINSN	 (TLB_LATE + 3)
+#define TLB_STREAM_BYTES (TLB_NINSN * LUTC_INSN_SIZE)
+_Static_assert(TLB_STREAM_BYTES <= 40 * PAGE, "the stream runs into the flags");
+
+FIXTURE(tlb)
+{
+	struct dev d;
+	struct dbuf *flag, *dst, *x, *y;
+	uint64_t x_new; /* the page X is remapped to */
+};
+
+static const uint64_t tlb_a = 0xa0a0a0a0a0a0a0a0ull, tlb_b = 0xb0b0b0b0b0b0b0b0ull,
+		      tlb_c = 0xc0c0c0c0c0c0c0c0ull;
+
+FIXTURE_SETUP(tlb)
+{
+	const uint64_t tbytes = lutc_table_bytes(TLB_LMMA_M, TLB_LMMA_NK, LUTC_DT_I8);
+	const uint64_t wbytes = lutc_weight_bytes(TLB_LMMA_NK, TLB_LMMA_NK, LUTC_WF_INT4);
+	const uint64_t abytes = (uint64_t)TLB_LMMA_M * TLB_LMMA_NK * sizeof(int32_t);
+	struct dev *d = &self->d;
+	static union lutc_insn prog[TLB_NINSN];
+	unsigned i;
+
+	DEV_SETUP(d, "", 0);
+	/* Each operand within slots 0..31 of its block. */
+	ASSERT_GE(32 * PAGE, tbytes);
+	ASSERT_GE(32 * PAGE, wbytes);
+	ASSERT_GE(32 * PAGE, abytes);
+	prog[0] = insn_copy(TLB_X, TLB_DST, 1, 8);
+	prog[1] = insn_copy(TLB_Y, TLB_DST + 8, 1, 8);
+	prog[TLB_GO] = insn_signal(TLB_FLAG, 1, 0);
+	for (i = TLB_GO + 1; i < TLB_LATE; i++)
+		prog[i] = insn_lmma_i32(TLB_LMMA_M, TLB_LMMA_NK, TLB_LMMA_NK, LUTC_WF_INT4,
+					TLB_TABLE, TLB_WEIGHT, TLB_ACC);
+	prog[TLB_LATE] = insn_signal(TLB_FLAG + 8, 2, 0);
+	prog[TLB_LATE + 1] = insn_copy(TLB_X, TLB_DST + 16, 1, 8);
+	prog[TLB_LATE + 2] = insn_copy(TLB_Y, TLB_DST + 24, 1, 8);
+	ASSERT_NE(NULL, dev_stream(d, NULL, TLB_STREAM, prog, TLB_NINSN));
+	/* Zero tables and weights (RAM starts zeroed): only the work counts. */
+	ASSERT_TRUE(dbuf_new(d, NULL, TLB_TABLE, tbytes, DB_RO) &&
+		    dbuf_new(d, NULL, TLB_WEIGHT, wbytes, DB_RO) &&
+		    dbuf_new(d, NULL, TLB_ACC, abytes, 0));
+	self->flag = dbuf_new(d, NULL, TLB_FLAG, PAGE, 0);
+	self->dst = dbuf_new(d, NULL, TLB_DST, PAGE, 0);
+	self->x = dbuf_new(d, NULL, TLB_X, PAGE, DB_RO);
+	self->y = dbuf_new(d, NULL, TLB_Y, PAGE, DB_RO);
+	self->x_new = gmem_alloc(&d->mem, PAGE);
+	ASSERT_TRUE(self->flag && self->dst && self->x && self->y && self->x_new);
+	dbuf_write(d, self->x, 0, &tlb_a, 8);
+	dbuf_write(d, self->y, 0, &tlb_c, 8);
+	qtest_memwrite(d->q, self->x_new, &tlb_b, 8);
+}
+
+FIXTURE_TEARDOWN(tlb)
+{
+	DEV_TEARDOWN(&self->d);
+}
+
+/* Wait until the 64-bit word at off in b reads val. */
+static bool tlb_wait_word(struct dev *d, struct dbuf *b, uint64_t off, uint64_t val)
+{
+	uint64_t end = qtest_now_ms() + DEV_WAIT_MS;
+
+	while (dbuf_rd64(d, b, off) != val) {
+		if (qtest_error(d->q) || qtest_now_ms() > end)
+			return false;
+		qtest_msleep(1);
+	}
+	return true;
+}
+
+/* Bus address of the level-1 table entry that points to va's leaf table. */
+static uint64_t tlb_l1_entry(struct dev *d, uint64_t va)
+{
+	const unsigned l0 = (va >> (LUTCORE_PAGE_SHIFT + 2 * LUTCORE_PT_BITS)) % PT_ENTRIES;
+	const unsigned l1 = (va >> (LUTCORE_PAGE_SHIFT + LUTCORE_PT_BITS)) % PT_ENTRIES;
+	uint64_t pte;
+
+	qtest_memread(d->q, d->as.root + 8 * l0, &pte, 8);
+	return (pte & LUTCORE_PTE_ADDR_MASK) + 8 * l1;
+}
+
+/*
+ * Points the region's level-1 entry to a new leaf table: a copy of the old
+ * one in which X maps x_new and Y is unmapped. The old table is left as
+ * it was, so only a walk that starts again at the root sees the change.
+ */
+static bool tlb_swap_leaf_table(FIXTURE_DATA(tlb) * self)
+{
+	struct dev *d = &self->d;
+	uint64_t l1 = tlb_l1_entry(d, TLB_REGION), pte, leaf = gmem_alloc(&d->mem, PAGE);
+	uint64_t e[PT_ENTRIES];
+
+	if (!leaf)
+		return false;
+	qtest_memread(d->q, l1, &pte, 8);
+	qtest_memread(d->q, pte & LUTCORE_PTE_ADDR_MASK, e, sizeof(e));
+	e[(TLB_X >> LUTCORE_PAGE_SHIFT) % PT_ENTRIES] = self->x_new | LUTCORE_PTE_VALID;
+	e[(TLB_Y >> LUTCORE_PAGE_SHIFT) % PT_ENTRIES] = 0;
+	qtest_memwrite(d->q, leaf, e, sizeof(e));
+	pte = leaf | LUTCORE_PTE_VALID;
+	qtest_memwrite(d->q, l1, &pte, 8);
+	return true;
+}
+
+enum tlb_change {
+	TLB_CHANGE_PTES,  /* X's leaf entry rewritten, Y's cleared */
+	TLB_CHANGE_TABLE, /* the same through a new leaf table (level-1 entry) */
+};
+
+/*
+ * Runs the job on core 0. Once its first half has read X and Y (the
+ * device now holds their translations), remaps X to x_new and unmaps Y
+ * as change says, writes TLB_INVALIDATE of core inval_core (none if
+ * negative), and checks that the second half had not begun by then: the
+ * page tables changed between the two halves of one running job.
+ */
+static void tlb_run(struct __test_metadata *_metadata, FIXTURE_DATA(tlb) * self,
+		    enum tlb_change change, int inval_core)
+{
+	struct dev *d = &self->d;
+
+	dev_submit(d, 0, NULL, TLB_STREAM, TLB_STREAM_BYTES, 1);
+	ASSERT_TRUE(tlb_wait_word(d, self->flag, 0, 1)) TH_LOG("the job's first half never ended");
+	if (change == TLB_CHANGE_PTES) {
+		ASSERT_EQ(0, devas_map(&d->as, TLB_X, self->x_new, false));
+		devas_unmap(&d->as, TLB_Y);
+		devas_sync(&d->as);
+	} else {
+		ASSERT_TRUE(tlb_swap_leaf_table(self));
+	}
+	if (inval_core >= 0)
+		core_wr(d, (unsigned)inval_core, LUTCORE_CORE_TLB_INVALIDATE, 1);
+	ASSERT_EQ(0, dbuf_rd64(d, self->flag, 8))
+	TH_LOG("the LMMAs ended before the page tables changed; the host is too slow for this "
+	       "test");
+	ASSERT_TRUE(dev_wait_done(d, 0, 1));
+	/* The first half read the old pages. */
+	EXPECT_EQ(tlb_a, dbuf_rd64(d, self->dst, 0));
+	EXPECT_EQ(tlb_c, dbuf_rd64(d, self->dst, 8));
+}
+
+/*
+ * After TLB_INVALIDATE the job's next translation uses the new entries:
+ * the second half reads X's new page and faults on Y, at Y and at the
+ * second COPY of Y.
+ */
+static void tlb_expect_new(struct __test_metadata *_metadata, FIXTURE_DATA(tlb) * self)
+{
+	struct dev *d = &self->d;
+
+	EXPECT_EQ(tlb_b, dbuf_rd64(d, self->dst, 16));
+	EXPECT_EQ(LUTCORE_ERR_PAGE_FAULT, dev_job_error(d, 0, 1));
+	EXPECT_EQ(TLB_Y, core_rd64(d, 0, LUTCORE_CORE_FAULT_ADDR_LO));
+	EXPECT_EQ((TLB_LATE + 2) * LUTC_INSN_SIZE, core_rd(d, 0, LUTCORE_CORE_FAULT_OFFSET));
+	EXPECT_EQ(0, dbuf_rd64(d, self->dst, 24));
+}
+
+TEST_F(tlb, invalidate_within_job)
+{
+	tlb_run(_metadata, self, TLB_CHANGE_PTES, 0);
+	tlb_expect_new(_metadata, self);
+}
+
+/* The cached leaf-table address goes too: the walk starts at the root. */
+TEST_F(tlb, invalidate_within_job_new_leaf_table)
+{
+	tlb_run(_metadata, self, TLB_CHANGE_TABLE, 0);
+	tlb_expect_new(_metadata, self);
+}
+
+/*
+ * Without TLB_INVALIDATE of its core the running job keeps its cached
+ * translations (docs/device.md section 9: a driver must invalidate every
+ * core), so the two tests above see the flush and not a translation that
+ * happened to be read again. The next job starts with an empty TLB.
+ */
+static void tlb_expect_stale(struct __test_metadata *_metadata, FIXTURE_DATA(tlb) * self)
+{
+	struct dev *d = &self->d;
+
+	EXPECT_EQ(tlb_a, dbuf_rd64(d, self->dst, 16));
+	EXPECT_EQ(tlb_c, dbuf_rd64(d, self->dst, 24));
+	EXPECT_EQ(LUTCORE_ERR_NONE, dev_job_error(d, 0, 1));
+	dev_submit(d, 0, NULL, TLB_STREAM, TLB_STREAM_BYTES, 2);
+	ASSERT_TRUE(dev_wait_done(d, 0, 2));
+	EXPECT_EQ(tlb_b, dbuf_rd64(d, self->dst, 0));
+	EXPECT_EQ(LUTCORE_ERR_PAGE_FAULT, dev_job_error(d, 0, 2));
+	EXPECT_EQ(TLB_Y, core_rd64(d, 0, LUTCORE_CORE_FAULT_ADDR_LO));
+	EXPECT_EQ(1 * LUTC_INSN_SIZE, core_rd(d, 0, LUTCORE_CORE_FAULT_OFFSET));
+}
+
+TEST_F(tlb, stale_without_invalidate)
+{
+	tlb_run(_metadata, self, TLB_CHANGE_PTES, -1);
+	tlb_expect_stale(_metadata, self);
+}
+
+/* TLB_INVALIDATE is per core: another core's leaves core 0's TLB alone. */
+TEST_F(tlb, stale_after_other_core_invalidate)
+{
+	ASSERT_LE(2, self->d.cores);
+	tlb_run(_metadata, self, TLB_CHANGE_PTES, 1);
+	tlb_expect_stale(_metadata, self);
 }
 
 TEST_HARNESS_MAIN

@@ -7,7 +7,11 @@
  * pages, once the hang is recovered. Also: WAIT_BO with an expired
  * absolute timeout on a busy buffer (-ETIME), JOB_STATUS of a pending job,
  * closing a file whose job is on the device, and what the hung file gets
- * afterwards (banned: -ECANCELED, counted once).
+ * afterwards (banned: -ECANCELED, counted once). A buffer a job uses
+ * without listing it, closed (or its file closed) while the job waits on
+ * the device behind the hang, keeps its pages (debugfs "bos") until the
+ * job is freed, and the job faults on its address, even when a new buffer
+ * is created meanwhile.
  */
 #include <sys/wait.h>
 
@@ -274,6 +278,147 @@ TEST_F(life, innocent_jobs_survive)
 	close(fd);
 }
 
+/* A size no other buffer of these tests has, to find the victim in debugfs. */
+#define VICTIM_SIZE (5 * 4096)
+
+/* Jobs debugfs "jobs" lists on the device, over all cores. */
+static int jobs_on_device(int fd)
+{
+	char buf[4096], *p = buf;
+	int n = 0;
+
+	if (it_debugfs_read(fd, "jobs", buf, sizeof(buf)))
+		return -1;
+	while ((p = strstr(p, "  client ")) != NULL) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+/*
+ * Buffers of size bytes that debugfs "bos" lists as mapped in no address
+ * space: closed, and kept only because a job may still touch their pages.
+ */
+static int bos_unmapped(int fd, __u64 size)
+{
+	static char buf[1 << 16];
+	char want[64], *line, *save;
+	int n = 0;
+
+	if (it_debugfs_read(fd, "bos", buf, sizeof(buf)))
+		return -1;
+	snprintf(want, sizeof(want), "%llu 0x0 0:", (unsigned long long)size);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		n += !strcmp(line, want);
+	return n;
+}
+
+/*
+ * A buffer the job uses without listing it is closed while the job is on
+ * the device (queued in the core behind a hang, so not yet started): its
+ * pages stay allocated until that job has been freed, and the job, which
+ * runs after the recovery, finds the buffer unmapped and faults (-EFAULT
+ * at the buffer's address) instead of writing anywhere. With close_file
+ * the whole file goes instead of the handle; else a buffer of the same
+ * size is created meanwhile, and must not receive the job's write.
+ */
+static void unlisted_buffer_closed(struct __test_metadata *_metadata, FIXTURE_DATA(life) * self,
+				   bool close_file)
+{
+	static const __u64 value = 0x5eed5eed5eed5eedull;
+	struct drm_lutcore_sync out = {0};
+	struct drm_lutcore_job_status st;
+	struct drm_lutcore_submit s;
+	struct it_bo stream, victim, fresh = {0};
+	int64_t deadline;
+	int fd, sf, n, i;
+	size_t off;
+
+	if (it_param(self->fd_hang, DRM_LUTCORE_PARAM_MAX_JOBS_PER_CORE) < 2)
+		SKIP(return,
+			   "max_jobs_per_core=1: no second job reaches the device behind the hang");
+	fd = lt_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, it_bo_create(fd, 4096, 0, &stream));
+	ASSERT_EQ(0, it_bo_create(fd, VICTIM_SIZE, 0, &victim));
+	ASSERT_EQ(0, bos_unmapped(fd, VICTIM_SIZE));
+	it_insn_signal(stream.map, 0, victim.c.dev_addr, value);
+	ASSERT_EQ(0, it_syncobj_create(fd, 0, &out.handle));
+
+	/* The job goes to the device behind the hang, on the same core. */
+	start_hang(_metadata, self);
+	it_submit_init(&s, stream.c.dev_addr, 1);
+	s.core = 0;
+	s.out_syncs = (uintptr_t)&out;
+	s.out_sync_count = 1;
+	ASSERT_EQ(0, it_submit(fd, &s));
+	sf = it_syncobj_export(fd, out.handle);
+	ASSERT_LE(0, sf);
+	for (i = 0; i < 100 && jobs_on_device(fd) < 2; i++)
+		usleep(10000);
+	ASSERT_EQ(2, jobs_on_device(fd));
+
+	munmap(victim.map, victim.c.size);
+	victim.map = NULL;
+	if (close_file) {
+		munmap(stream.map, stream.c.size);
+		close(fd);
+		fd = -1;
+	} else {
+		ASSERT_EQ(0, it_gem_close(fd, victim.c.handle));
+	}
+	/* Unmapped everywhere, but its pages are kept for the job. */
+	EXPECT_EQ(1, bos_unmapped(self->fd_hang, VICTIM_SIZE));
+	if (!close_file) {
+		ASSERT_EQ(0, it_bo_create(fd, VICTIM_SIZE, 0, &fresh));
+		TH_LOG("closed buffer at 0x%llx, new one at 0x%llx", victim.c.dev_addr,
+		       fresh.c.dev_addr);
+		/* The job has not run yet, and the pages are still kept. */
+		ASSERT_EQ(0, it_job_status(fd, s.job_id, &st));
+		EXPECT_EQ((__u64)(DRM_LUTCORE_JOB_PENDING), st.state);
+		EXPECT_EQ(1, bos_unmapped(self->fd_hang, VICTIM_SIZE));
+	}
+
+	EXPECT_EQ(-EFAULT, it_sync_file_wait(sf, (2 * self->timeout_ns + 10 * IT_SEC) / 1000000));
+	close(sf);
+	if (!close_file) {
+		ASSERT_EQ(0, it_job_status(fd, s.job_id, &st));
+		EXPECT_EQ((__u64)(DRM_LUTCORE_JOB_DONE), st.state);
+		EXPECT_EQ(-EFAULT, st.error);
+		EXPECT_EQ((__u64)(LUTCORE_ERR_PAGE_FAULT), st.hw_error);
+		EXPECT_EQ(victim.c.dev_addr, st.fault_addr);
+		EXPECT_EQ((__u64)(0), st.fault_offset);
+		for (off = 0; off < VICTIM_SIZE; off++)
+			if (((unsigned char *)fresh.map)[off])
+				break;
+		EXPECT_EQ((size_t)(VICTIM_SIZE), off) TH_LOG("new buffer written at byte %zu", off);
+	}
+
+	/* Released once the job is freed, which follows its fence shortly. */
+	deadline = it_now() + 5 * IT_SEC;
+	while ((n = bos_unmapped(self->fd_hang, VICTIM_SIZE)) > 0 && it_now() < deadline)
+		usleep(10000);
+	EXPECT_EQ(0, n);
+
+	check_hang_outcome(_metadata, self);
+	if (fd >= 0) {
+		it_bo_free(fd, &fresh);
+		it_bo_free(fd, &stream);
+		close(fd);
+	}
+}
+
+TEST_F(life, unlisted_buffer_closed_while_job_on_device)
+{
+	unlisted_buffer_closed(_metadata, self, false);
+}
+
+TEST_F(life, file_with_unlisted_buffer_closed_while_job_on_device)
+{
+	unlisted_buffer_closed(_metadata, self, true);
+}
+
 /* The PCI address of the device behind fd, into buf. */
 static int pci_addr(int fd, char *buf, size_t len)
 {
@@ -287,6 +432,16 @@ static int pci_addr(int fd, char *buf, size_t len)
 }
 
 #define DRIVER_DIR "/sys/bus/pci/drivers/lutcore"
+
+/* Whether nothing holds the module (or it is built in). */
+static bool module_unused(void)
+{
+	char refcnt[16];
+
+	if (lt_read_file("/sys/module/lutcore/refcnt", refcnt, sizeof(refcnt)))
+		return true;
+	return !strcmp(refcnt, "0");
+}
 
 /*
  * Unbind with a hung job on the device and a job queued behind it: both
@@ -377,9 +532,11 @@ TEST_F(life, unbind_with_hung_and_queued_jobs)
 /*
  * Unbind, then close every file before the scheduler has freed the jobs
  * the unplug failed (debugfs free_delay_ms holds its free worker back).
- * The last close releases the DRM device; its teardown must free those
- * jobs itself, or their buffers outlive the device and the DRM core warns
- * ("Memory manager not clean") when it destroys the mmap offset manager.
+ * The DRM device is released once the last file is closed and the last
+ * job fence dropped; those jobs must be freed by then, or their buffers
+ * outlive the device and the DRM core warns ("Memory manager not clean")
+ * when it destroys the mmap offset manager. Every fence also holds the
+ * module, so its reference count falling to 0 says the release is done.
  */
 TEST_F(life, close_before_failed_jobs_are_freed)
 {
@@ -416,7 +573,9 @@ TEST_F(life, close_before_failed_jobs_are_freed)
 	close(self->fd_hang);
 	self->fd_hang = -1;
 
-	/* The last close ran the DRM device's release before returning. */
+	for (i = 0; i < 1000 && !module_unused(); i++)
+		usleep(10000);
+	EXPECT_TRUE(module_unused()) TH_LOG("the device was not released");
 	ret = lt_kmsg_find(kmsg, "WARNING:", rec, sizeof(rec));
 	EXPECT_EQ(0, ret) TH_LOG("kernel log: %s", ret > 0 ? rec : strerror(-ret));
 	close(kmsg);

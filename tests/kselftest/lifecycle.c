@@ -5,7 +5,10 @@
  *  - unbind with a file still open: the open file gets -ENODEV, the node
  *    goes away, close works, and a rebind brings the device back;
  *  - module unload is refused while a file is open;
- *  - module unload after the last close, then a reload.
+ *  - module unload after the last close, then a reload;
+ *  - module unload, and unbind, while a finished job's sync_file or an
+ *    exported dma-buf outlives the last file: refused or done, but never a
+ *    warning or an oops when the fd is then used and closed.
  *
  * The unload test does the unload itself, with delete_module(2), and loads
  * the module again with finit_module(2) from the lutcore.ko it finds (see
@@ -24,6 +27,7 @@
 #include <linux/module.h>
 
 #include "lutcore_test.h"
+#include "ioctl_helpers.h"
 #include "kselftest_harness.h"
 
 #ifndef MODULE_INIT_COMPRESSED_FILE
@@ -220,6 +224,229 @@ TEST_F(lifecycle, unload_after_last_close_and_reload)
 	self->fd = lt_open_wait(REAPPEAR_MS);
 	ASSERT_LE(0, self->fd) TH_LOG("reopen after reload: %s", strerror(-self->fd));
 	EXPECT_EQ(0, lt_get_param(self->fd, DRM_LUTCORE_PARAM_NUM_CORES, &v));
+}
+
+/*
+ * Unloads the module if nothing holds it: 0, or -EWOULDBLOCK while it is
+ * in use. Retries for up to timeout_ms, for references that go away
+ * asynchronously after a close.
+ */
+static int unload_within(int timeout_ms)
+{
+	int ret, waited;
+
+	for (waited = 0;; waited += 10) {
+		ret = sys_delete_module(MODULE_NAME, O_NONBLOCK);
+		if (ret != -EWOULDBLOCK || waited >= timeout_ms)
+			return ret;
+		usleep(10000);
+	}
+}
+
+/* Loads the module again and opens the device; the test's new self->fd. */
+static int reload(FIXTURE_DATA(lifecycle) * self)
+{
+	int ret;
+
+	if (!access(MODULE_DIR, F_OK))
+		return 0;
+	ret = sys_finit_module(self->ko);
+	if (ret)
+		return ret;
+	self->fd = lt_open_wait(REAPPEAR_MS);
+	return self->fd < 0 ? self->fd : 0;
+}
+
+/*
+ * Runs one NOP job on self->fd with a binary out-syncobj and returns its
+ * finished fence as a sync_file (or -errno); the job's buffer is closed.
+ */
+static int finished_job_sync_file(FIXTURE_DATA(lifecycle) * self)
+{
+	struct drm_lutcore_sync out = {0};
+	struct drm_lutcore_submit s;
+	struct it_bo stream;
+	int ret, sf;
+
+	ret = it_bo_create(self->fd, 4096, 0, &stream);
+	if (ret)
+		return ret;
+	it_stream_nops(stream.map, 1);
+	ret = it_syncobj_create(self->fd, 0, &out.handle);
+	if (!ret) {
+		it_submit_init(&s, stream.c.dev_addr, 1);
+		s.out_syncs = (uintptr_t)&out;
+		s.out_sync_count = 1;
+		ret = it_submit(self->fd, &s);
+	}
+	if (!ret)
+		ret = it_syncobj_wait(self->fd, out.handle, 0, it_now() + 10 * IT_SEC);
+	sf = ret ? ret : it_syncobj_export(self->fd, out.handle);
+	it_syncobj_destroy(self->fd, out.handle);
+	it_bo_free(self->fd, &stream);
+	return sf;
+}
+
+/*
+ * SYNC_IOC_FILE_INFO on a signalled job's sync_file, with and without the
+ * per-fence info: the kernel asks the fence for its driver and timeline
+ * names (the scheduler's: "drm_sched" and the core's scheduler name).
+ */
+static void check_sync_file_info(struct __test_metadata *_metadata, int sf)
+{
+	struct sync_fence_info fi;
+	struct sync_file_info info;
+
+	memset(&info, 0, sizeof(info));
+	ASSERT_EQ(0, it_ioctl(sf, SYNC_IOC_FILE_INFO, &info));
+	EXPECT_EQ(1, info.status);
+	EXPECT_EQ(1u, info.num_fences);
+	EXPECT_NE(NULL, strstr(info.name, "lutcore-core")) TH_LOG("name %.32s", info.name);
+
+	memset(&info, 0, sizeof(info));
+	memset(&fi, 0, sizeof(fi));
+	info.num_fences = 1;
+	info.sync_fence_info = (uintptr_t)&fi;
+	ASSERT_EQ(0, it_ioctl(sf, SYNC_IOC_FILE_INFO, &info));
+	EXPECT_EQ(1, info.status);
+	EXPECT_EQ(1, fi.status);
+	EXPECT_STREQ("drm_sched", fi.driver_name);
+	EXPECT_EQ(0, strncmp(fi.obj_name, "lutcore-core", 12))
+	TH_LOG("timeline %.32s", fi.obj_name);
+}
+
+/* The kernel logged no warning, BUG or oops since kmsg was opened. */
+static void check_kmsg(struct __test_metadata *_metadata, int kmsg)
+{
+	char rec[512];
+	int ret = lt_kmsg_find_any(kmsg, LT_KMSG_TROUBLE, rec, sizeof(rec));
+
+	EXPECT_EQ(0, ret) TH_LOG("kernel log: %s", ret > 0 ? rec : strerror(-ret));
+}
+
+/*
+ * The module is unloaded while a sync_file of a finished job outlives the
+ * DRM file: the fence (the scheduler's, wrapping the driver's hardware
+ * fence) is still referenced, and reading its names or dropping it must
+ * not reach the unloaded module or the freed device. The unload may be
+ * refused while the sync_file is open; it must succeed once it is closed.
+ */
+TEST_F(lifecycle, unload_with_sync_file_open)
+{
+	int kmsg, sf, ret;
+
+	if (access(MODULE_DIR "/refcnt", F_OK))
+		SKIP(return, "lutcore is built in");
+	if (!self->ko[0])
+		SKIP(return, "no lutcore.ko under /lib/modules to reload; set LUTCORE_KO");
+	kmsg = lt_kmsg_open();
+	ASSERT_LE(0, kmsg) TH_LOG("/dev/kmsg: %s", strerror(-kmsg));
+	sf = finished_job_sync_file(self);
+	ASSERT_LE(0, sf) TH_LOG("job and sync_file: %s", strerror(-sf));
+	EXPECT_EQ(0, close(self->fd));
+	self->fd = -1;
+
+	ret = unload_within(0);
+	EXPECT_TRUE(ret == 0 || ret == -EWOULDBLOCK) TH_LOG("delete_module: %s", strerror(-ret));
+	TH_LOG("unload with the sync_file open: %s", ret ? "refused, module busy" : "done");
+	check_sync_file_info(_metadata, sf);
+	EXPECT_EQ(0, close(sf));
+	if (ret) {
+		ret = unload_within(2000);
+		EXPECT_EQ(0, ret) TH_LOG("unload after closing the sync_file: %s", strerror(-ret));
+	}
+	check_kmsg(_metadata, kmsg);
+	close(kmsg);
+
+	ret = reload(self);
+	ASSERT_EQ(0, ret) TH_LOG("reload: %s", strerror(-ret));
+}
+
+/*
+ * The same with an exported dma-buf: it pins the module (the DRM core
+ * makes the driver's module the dma-buf's owner), so the unload is
+ * refused and the buffer stays usable; after its close the unload works.
+ */
+TEST_F(lifecycle, unload_with_dmabuf_open)
+{
+	struct it_bo bo;
+	int kmsg, buf, ret;
+	void *map;
+
+	if (access(MODULE_DIR "/refcnt", F_OK))
+		SKIP(return, "lutcore is built in");
+	if (!self->ko[0])
+		SKIP(return, "no lutcore.ko under /lib/modules to reload; set LUTCORE_KO");
+	kmsg = lt_kmsg_open();
+	ASSERT_LE(0, kmsg) TH_LOG("/dev/kmsg: %s", strerror(-kmsg));
+	ASSERT_EQ(0, it_bo_create(self->fd, 4096, 0, &bo));
+	memset(bo.map, 0x5a, 4096);
+	ASSERT_EQ(0, it_prime_export(self->fd, bo.c.handle, &buf));
+	it_bo_free(self->fd, &bo);
+	EXPECT_EQ(0, close(self->fd));
+	self->fd = -1;
+
+	ret = unload_within(0);
+	EXPECT_TRUE(ret == 0 || ret == -EWOULDBLOCK) TH_LOG("delete_module: %s", strerror(-ret));
+	TH_LOG("unload with the dma-buf open: %s", ret ? "refused, module busy" : "done");
+	if (ret) {
+		map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, buf, 0);
+		ASSERT_NE(MAP_FAILED, map) TH_LOG("dma-buf mmap: %s", strerror(errno));
+		EXPECT_EQ(0x5a, ((unsigned char *)map)[4095]);
+		munmap(map, 4096);
+	}
+	EXPECT_EQ(0, close(buf));
+	if (ret) {
+		ret = unload_within(2000);
+		EXPECT_EQ(0, ret) TH_LOG("unload after closing the dma-buf: %s", strerror(-ret));
+	}
+	check_kmsg(_metadata, kmsg);
+	close(kmsg);
+
+	ret = reload(self);
+	ASSERT_EQ(0, ret) TH_LOG("reload: %s", strerror(-ret));
+}
+
+/*
+ * Unbind while a finished job's sync_file outlives the DRM file: the last
+ * file is gone, so the DRM device may be released, but the scheduler
+ * fence in the sync_file names its scheduler, which lives in it. Reading
+ * the names and closing must not warn or oops; then the module unloads
+ * (once the sync_file is closed) and everything is put back.
+ */
+TEST_F(lifecycle, unbind_with_sync_file_open)
+{
+	char refcnt[16];
+	int kmsg, sf, ret;
+
+	kmsg = lt_kmsg_open();
+	ASSERT_LE(0, kmsg) TH_LOG("/dev/kmsg: %s", strerror(-kmsg));
+	sf = finished_job_sync_file(self);
+	ASSERT_LE(0, sf) TH_LOG("job and sync_file: %s", strerror(-sf));
+	EXPECT_EQ(0, close(self->fd));
+	self->fd = -1;
+
+	ret = lt_write_file(DRIVER_DIR "/unbind", self->pci);
+	ASSERT_EQ(0, ret) TH_LOG("unbind %s: %s", self->pci, strerror(-ret));
+	if (!lt_read_file(MODULE_DIR "/refcnt", refcnt, sizeof(refcnt)))
+		TH_LOG("module references with the sync_file open: %s", refcnt);
+	check_sync_file_info(_metadata, sf);
+	EXPECT_EQ(0, close(sf));
+	check_kmsg(_metadata, kmsg);
+
+	if (!access(MODULE_DIR "/refcnt", F_OK) && self->ko[0]) {
+		ret = unload_within(2000);
+		EXPECT_EQ(0, ret) TH_LOG("unload after unbind: %s", strerror(-ret));
+		check_kmsg(_metadata, kmsg);
+		ret = reload(self);
+		ASSERT_EQ(0, ret) TH_LOG("reload: %s", strerror(-ret));
+	} else {
+		ret = lt_write_file(DRIVER_DIR "/bind", self->pci);
+		ASSERT_EQ(0, ret) TH_LOG("bind %s: %s", self->pci, strerror(-ret));
+		self->fd = lt_open_wait(REAPPEAR_MS);
+		ASSERT_LE(0, self->fd) TH_LOG("reopen after rebind: %s", strerror(-self->fd));
+	}
+	close(kmsg);
 }
 
 TEST_HARNESS_MAIN

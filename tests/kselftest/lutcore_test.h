@@ -161,16 +161,17 @@ static inline int lt_kmsg_open(void)
 
 /*
  * Reads the kernel log records written since lt_kmsg_open() (or the last
- * call) and copies the first that contains needle into buf. Returns 1 if
- * one did, 0 if none, or -errno.
+ * call) and copies the first that contains one of the NULL-terminated
+ * needles into buf. Returns 1 if one did, 0 if none, or -errno.
  */
-static inline int lt_kmsg_find(int fd, const char *needle, char *buf, size_t len)
+static inline int lt_kmsg_find_any(int fd, const char *const *needles, char *buf, size_t len)
 {
 	char rec[2048];
 	int found = 0;
 
 	for (;;) {
 		ssize_t n = read(fd, rec, sizeof(rec) - 1);
+		const char *const *needle;
 
 		/* EPIPE: records were overwritten; EINVAL: one too long for rec. */
 		if (n < 0 && (errno == EPIPE || errno == EINVAL))
@@ -178,7 +179,9 @@ static inline int lt_kmsg_find(int fd, const char *needle, char *buf, size_t len
 		if (n < 0)
 			return errno == EAGAIN ? found : -errno;
 		rec[n] = '\0';
-		if (!found && len && strstr(rec, needle)) {
+		for (needle = needles; !found && len && *needle; needle++) {
+			if (!strstr(rec, *needle))
+				continue;
 			n = strnlen(rec, len - 1); /* the start is enough */
 			memcpy(buf, rec, n);
 			buf[n] = '\0';
@@ -186,6 +189,17 @@ static inline int lt_kmsg_find(int fd, const char *needle, char *buf, size_t len
 		}
 	}
 }
+
+static inline int lt_kmsg_find(int fd, const char *needle, char *buf, size_t len)
+{
+	const char *const needles[] = {needle, NULL};
+
+	return lt_kmsg_find_any(fd, needles, buf, len);
+}
+
+/* What the kernel logs first for a warning, a BUG or an oops. */
+#define LT_KMSG_TROUBLE \
+	((const char *const[]){"WARNING:", "BUG:", "Oops", "general protection fault", NULL})
 
 /*
  * Opens the device, retrying for up to timeout_ms: after a bind or a module
