@@ -454,17 +454,22 @@ TEST_F(submit, out_sync_bad_handle)
 /* A syncobj handle is not a GEM handle and vice versa. */
 TEST_F(submit, handle_namespaces)
 {
-	struct drm_lutcore_sync sync = {.handle = self->data.c.handle};
+	struct drm_lutcore_sync sync;
 	struct drm_lutcore_submit s;
 	__u32 sobj;
 
+	/*
+	 * Handles are small integers in each namespace: use a GEM handle
+	 * that is not also the number of the file's only syncobj.
+	 */
+	ASSERT_EQ(0, it_syncobj_create(self->fd, 0, &sobj));
+	sync = (struct drm_lutcore_sync){
+		.handle = sobj != self->data.c.handle ? self->data.c.handle : self->stream.c.handle,
+	};
 	it_submit_init(&s, self->stream.c.dev_addr, 4);
 	s.out_syncs = (uintptr_t)&sync;
 	s.out_sync_count = 1;
-	/* Handles are small integers: make sure no syncobj has this one. */
-	ASSERT_EQ(0, it_syncobj_create(self->fd, 0, &sobj));
-	if (sobj != self->data.c.handle)
-		EXPECT_SUBMIT_FAILS(-ENOENT, s);
+	EXPECT_SUBMIT_FAILS(-ENOENT, s);
 	it_syncobj_destroy(self->fd, sobj);
 	expect_no_job_queued(_metadata, self);
 }
