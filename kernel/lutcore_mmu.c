@@ -177,6 +177,8 @@ int lutcore_vm_map(struct lutcore_vm *vm, struct drm_mm_node *node, u64 size,
 	u64 va, end;
 	int ret;
 
+	/* One PTE per CPU page of the scatterlist. */
+	BUILD_BUG_ON(PAGE_SIZE != LUTCORE_PAGE_SIZE);
 	mutex_lock(&vm->lock);
 	ret = drm_mm_insert_node_generic(&vm->mm, node, size + LUTCORE_PAGE_SIZE,
 					 LUTCORE_PAGE_SIZE, 0, DRM_MM_INSERT_BEST);
