@@ -34,26 +34,6 @@ case ${1:-} in
 *) usage_error "unknown argument '$1'" ;;
 esac
 
-fetch() {
-	local pkg=$1
-	local ver
-	ver=$(apt-cache show "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n1)
-	[ -n "$ver" ] || die "package $pkg is not in the archive (apt-get update?)"
-	if ! ls "$debs/${pkg}_"*.deb >/dev/null 2>&1; then
-		log "downloading $pkg $ver"
-		(cd "$debs" && apt-get download -qq "$pkg=$ver" 2>/dev/null) ||
-			die "apt-get download $pkg=$ver failed"
-	fi
-}
-
-extract_all() {
-	local pkg
-	for pkg in "$@"; do
-		fetch "$pkg"
-		dpkg-deb -x "$debs/${pkg}_"*.deb "$root"
-	done
-}
-
 # The package version of the image (6.12.117-1~deb12u1) names the source
 # package version too.
 source_tree() {
@@ -99,8 +79,8 @@ flav="$kver-$LUTCORE_KFLAVOUR"
 
 mkdir -p "$debs" "$root"
 if [ ! -f "$dir/.done" ]; then
-	extract_all "linux-image-$flav" "linux-headers-$flav" \
-		"linux-headers-$kver-common" "linux-kbuild-$kver"
+	# shellcheck disable=SC2046 # the package names have no spaces
+	kernel_deb_extract "$debs" "$root" "linux-image-$flav" $(kernel_header_packages "$kver")
 	[ -f "$root/boot/vmlinuz-$flav" ] || die "no vmlinuz in linux-image-$flav"
 	[ -d "$root/usr/src/linux-headers-$flav" ] || die "no headers in linux-headers-$flav"
 	touch "$dir/.done"

@@ -58,19 +58,24 @@ debian_release() {
 	[ -n "$LUTCORE_CODENAME" ] || die "no VERSION_CODENAME in $f (not Debian?)"
 }
 
+# kernel_abi_suffix: what this release puts after 6.12.N in a kernel's ABI
+# name: stable releases +deb<VERSION_ID>, testing and unstable nothing.
+kernel_abi_suffix() {
+	debian_release
+	[ -z "$LUTCORE_DEBVER" ] || echo "+deb$LUTCORE_DEBVER"
+}
+
 # guest_kernel_version: the ABI name (e.g. 6.12.117+deb12) of the image the
 # linux-image-6.12-amd64 meta package points at today, remembered in the
-# cache so every later step uses the same one. Stable releases put
-# +deb<VERSION_ID> into the ABI; testing and unstable put nothing.
+# cache so every later step uses the same one.
 guest_kernel_version() {
-	local f="$LUTCORE_CACHE/kernel-version" suffix=
+	local f="$LUTCORE_CACHE/kernel-version" suffix
 	if [ -n "${LUTCORE_KVER:-}" ]; then
 		echo "$LUTCORE_KVER"
 		return
 	fi
 	if [ ! -s "$f" ]; then
-		debian_release
-		[ -z "$LUTCORE_DEBVER" ] || suffix="+deb$LUTCORE_DEBVER"
+		suffix=$(kernel_abi_suffix) || exit 1
 		apt-cache depends "linux-image-6.12-$LUTCORE_KFLAVOUR" |
 			sed -n "s/.*Depends: linux-image-\(6\.12\.[0-9]*$suffix\)-$LUTCORE_KFLAVOUR\$/\1/p" |
 			head -n1 >"$f.tmp" || true
@@ -78,4 +83,35 @@ guest_kernel_version() {
 		mv "$f.tmp" "$f"
 	fi
 	cat "$f"
+}
+
+# kernel_header_packages ABI: the packages whose extraction makes a KDIR
+# for kernel ABI (6.12.117+deb12): the flavour's headers, the -common tree
+# its Makefile includes and the kbuild tools its scripts/ links point to.
+kernel_header_packages() {
+	echo "linux-headers-$1-$LUTCORE_KFLAVOUR linux-headers-$1-common linux-kbuild-$1"
+}
+
+# kernel_deb_fetch DEBS PKG: download PKG, at the version the archive has,
+# into the directory DEBS, unless a .deb of it is already there.
+kernel_deb_fetch() {
+	local debs=$1 pkg=$2 ver
+	ls "$debs/${pkg}_"*.deb >/dev/null 2>&1 && return
+	ver=$(apt-cache show "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n1)
+	[ -n "$ver" ] || die "package $pkg is not in the archive (apt-get update?)"
+	log "downloading $pkg $ver"
+	(cd "$debs" && apt-get download -qq "$pkg=$ver" 2>/dev/null) ||
+		die "apt-get download $pkg=$ver failed"
+}
+
+# kernel_deb_extract DEBS ROOT PKG...: fetch each PKG into DEBS and unpack
+# it under ROOT with dpkg-deb -x: nothing is installed.
+kernel_deb_extract() {
+	local debs=$1 root=$2 pkg
+	shift 2
+	mkdir -p "$debs" "$root"
+	for pkg in "$@"; do
+		kernel_deb_fetch "$debs" "$pkg"
+		dpkg-deb -x "$debs/${pkg}_"*.deb "$root"
+	done
 }
