@@ -45,11 +45,12 @@ static int lutcore_exec_map(void *opaque, uint64_t va, uint64_t len,
         return fault.error;
     }
     /*
-     * Guest RAM maps in place. Anything else goes through QEMU's bounce
-     * buffer, which may be busy or short: then the access fails as a bus
-     * error rather than blocking.
+     * Only guest RAM, mapped in place: anything else would go through
+     * QEMU's bounce buffer (under the BQL, written back whole) and is a
+     * bus error. A RAM run is never extended into another region.
      */
-    p = pci_dma_map(m->pdev, bus, &run, lutcore_exec_dir(acc));
+    p = lutcore_mmu_is_ram(m->pdev, bus, acc != LUT_READ) ?
+        pci_dma_map(m->pdev, bus, &run, lutcore_exec_dir(acc)) : NULL;
     if (!p) {
         *fault_va = va;
         return LUTCORE_ERR_BUS;

@@ -36,6 +36,18 @@ static void lutcore_mmu_flush(LutcoreMmu *m)
     m->leaf_tag = 0;
 }
 
+bool lutcore_mmu_is_ram(PCIDevice *pdev, uint64_t addr, bool write)
+{
+    MemoryRegion *mr;
+    hwaddr xlat, len = 1;
+
+    RCU_READ_LOCK_GUARD();
+    mr = address_space_translate(pci_get_address_space(pdev), addr, &xlat,
+                                 &len, write, MEMTXATTRS_UNSPECIFIED);
+    return memory_region_is_ram(mr) && !memory_region_is_ram_device(mr) &&
+           !(write && mr->readonly);
+}
+
 void lutcore_mmu_init(LutcoreMmu *m, PCIDevice *pdev)
 {
     memset(m, 0, sizeof(*m));
@@ -79,7 +91,8 @@ static bool lutcore_mmu_leaf_table(LutcoreMmu *m, uint64_t va,
         uint64_t index = (va >> shift) & (LUTCORE_PT_ENTRIES - 1);
         uint64_t pte;
 
-        if (ldq_le_pci_dma(m->pdev, next + index * sizeof(pte), &pte,
+        if (!lutcore_mmu_is_ram(m->pdev, next, false) ||
+            ldq_le_pci_dma(m->pdev, next + index * sizeof(pte), &pte,
                            MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
             return lutcore_mmu_fail(fault, LUTCORE_ERR_BUS, va, level);
         }
@@ -111,7 +124,8 @@ static bool lutcore_mmu_fill(LutcoreMmu *m, uint64_t va, uint64_t pages,
     }
     n = MIN(MIN(pages, LUTCORE_MMU_BATCH), LUTCORE_PT_ENTRIES - index);
     n = MAX(n, 1);
-    if (pci_dma_read(m->pdev, table + index * sizeof(pte[0]), pte,
+    if (!lutcore_mmu_is_ram(m->pdev, table, false) ||
+        pci_dma_read(m->pdev, table + index * sizeof(pte[0]), pte,
                      n * sizeof(pte[0])) != MEMTX_OK) {
         return lutcore_mmu_fail(fault, LUTCORE_ERR_BUS, va, 2);
     }

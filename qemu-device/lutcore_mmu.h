@@ -42,6 +42,15 @@ bool lutcore_mmu_fault(LutcoreMmuFault *f, uint32_t error, uint64_t va);
 /* Walks and mappings go through @pdev's bus-master address space. */
 void lutcore_mmu_init(LutcoreMmu *m, PCIDevice *pdev);
 
+/*
+ * Whether the device may touch @addr directly: guest RAM (or ROM, for a
+ * read) in @pdev's bus-master address space. Page tables and operands
+ * anywhere else are a bus error; reaching MMIO would make the worker take
+ * the BQL, and QEMU's bounce buffer would expose uninitialized host
+ * memory for write-back.
+ */
+bool lutcore_mmu_is_ram(PCIDevice *pdev, uint64_t addr, bool write);
+
 /* Begin a job: new page-table root, empty TLB. Worker thread only. */
 void lutcore_mmu_start(LutcoreMmu *m, uint64_t pt_base);
 

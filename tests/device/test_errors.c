@@ -364,6 +364,34 @@ TEST_F(errors, descriptor_straddles_hole)
 }
 
 /* Page-table reads outside guest RAM, and bus mastering off: BUS. */
+/*
+ * An operand page that is not guest RAM is a bus error, before anything
+ * is read or written there (docs/device.md §8): the device's own
+ * registers, and an address nothing decodes. Reaching MMIO would also
+ * make the worker thread take the BQL.
+ */
+TEST_F(errors, operand_outside_ram_is_bus_error)
+{
+	struct dev *d = &self->d;
+	const uint64_t regs = d->pci.bar[LUTCORE_BAR_REGS];
+	const uint64_t beyond_ram = (uint64_t)DEV_RAM_MIB << 20;
+	union lutc_insn store[] = {insn_signal(HOLE_VA + LUTCORE_REG_SCRATCH, 0x5eed, 0)};
+	union lutc_insn load[] = {insn_copy(HOLE_VA, BUF_VA, 1, 64)};
+	union lutc_insn nowhere[] = {insn_signal(HOLE_VA + PAGE, 7, 0)};
+
+	ASSERT_NE(0, regs);
+	ASSERT_EQ(0, devas_map(&d->as, HOLE_VA, regs, true));
+	ASSERT_EQ(0, devas_map(&d->as, HOLE_VA + PAGE, beyond_ram, true));
+	devas_sync(&d->as);
+	dev_wr(d, LUTCORE_REG_SCRATCH, 0x1234);
+
+	FAILS_AS(store, .error = LUTCORE_ERR_BUS, .fault_addr = HOLE_VA + LUTCORE_REG_SCRATCH);
+	EXPECT_EQ(0x1234, dev_rd(d, LUTCORE_REG_SCRATCH));
+	FAILS_AS(load, .error = LUTCORE_ERR_BUS, .fault_addr = HOLE_VA);
+	EXPECT_EQ(0, dbuf_rd64(d, self->buf, 0));
+	FAILS_AS(nowhere, .error = LUTCORE_ERR_BUS, .fault_addr = HOLE_VA + PAGE);
+}
+
 TEST_F(errors, bus_error)
 {
 	struct dev *d = &self->d;
