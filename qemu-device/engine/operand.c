@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include "lut_engine_int.h"
 
+/* Runs mapped between two looks at the engine's abort flag. */
+#define LUT_ABORT_CHECK_RUNS 4096
+
 /* Largest device range one operand may cover (the device VA space). */
 #define LUT_MAX_OPERAND (1ull << LUTCORE_VA_BITS)
 
@@ -44,9 +47,19 @@ static int map_runs(struct lut_ctx *c, struct lut_span *s)
     while (off < s->len) {
         void *host = NULL;
         uint64_t got = 0, fault = s->va + off;
-        int err = ops->map(c->mem->opaque, s->va + off, s->len - off,
-                           s->acc, &host, &got, &fault);
+        int err;
 
+        /*
+         * An operand of scattered pages maps one run per page: heed an
+         * abort (device reset or removal) within it, not only between
+         * instructions. The aborted job's result is discarded.
+         */
+        if (s->nruns % LUT_ABORT_CHECK_RUNS == LUT_ABORT_CHECK_RUNS - 1 &&
+            atomic_load(&c->e->abort)) {
+            return lut_fail(c, LUTCORE_ERR_BUS, s->va + off);
+        }
+        err = ops->map(c->mem->opaque, s->va + off, s->len - off, s->acc,
+                       &host, &got, &fault);
         if (err) {
             return lut_fail(c, err, fault);
         }

@@ -450,6 +450,69 @@ TEST_F(engine, unmapped_and_read_only)
 	ASSERT_EQ(self->d.fm.maps, self->d.fm.unmaps);
 }
 
+/* Flat memory that aborts the engine when it has mapped abort_at runs. */
+struct abort_mem {
+	struct lut_flat_mem fm;
+	struct lut_engine *e;
+	uint64_t abort_at;
+};
+
+static int abort_map(void *opaque, uint64_t va, uint64_t len, enum lut_access acc, void **host,
+		     uint64_t *host_len, uint64_t *fault_va)
+{
+	struct abort_mem *a = opaque;
+
+	if (a->fm.maps == a->abort_at)
+		lut_engine_abort(a->e);
+	return lut_flat_mem_ops.map(&a->fm, va, len, acc, host, host_len, fault_va);
+}
+
+static void abort_unmap(void *opaque, void *host, uint64_t host_len, enum lut_access acc,
+			uint64_t written)
+{
+	struct abort_mem *a = opaque;
+
+	lut_flat_mem_ops.unmap(&a->fm, host, host_len, acc, written);
+}
+
+/*
+ * An abort (device reset or removal) while an operand of many scattered
+ * pages is being mapped stops the mapping within a bounded number of
+ * runs, not only at the next instruction; every mapping is released.
+ */
+TEST(abort_within_a_scattered_operand)
+{
+	static const struct lut_mem_ops ops = {.map = abort_map, .unmap = abort_unmap};
+	const uint64_t half = 32ull << 20, va = 1ull << 30;
+	struct abort_mem a = {.abort_at = 10};
+	struct lut_mem mem = {.ops = &ops, .opaque = &a};
+	struct lut_engine_config cfg;
+	struct lut_exec_result res;
+	struct lutc_copy cp = {.op = LUTC_OP_COPY,
+			       .src_dtype = LUTC_DT_F32,
+			       .dst_dtype = LUTC_DT_F32,
+			       .rows = 8190, /* 8190 pages of 1024 floats */
+			       .cols = 1024,
+			       .src = va + 4096,
+			       .dst = va + half};
+	uint8_t *base = aligned_alloc(4096, 2 * half);
+
+	ASSERT_NE(NULL, base);
+	memcpy(base, &cp, sizeof(cp));
+	lut_flat_mem_init(&a.fm, base, va, 2 * half);
+	a.fm.max_run = 4096; /* one run per page */
+	lut_engine_config_default(&cfg);
+	ASSERT_EQ(0, lut_engine_init(&a.e, &cfg));
+	lut_engine_run(a.e, &mem, va, LUTC_INSN_SIZE, &res);
+	/* Stopped in the source's mapping, the destination never mapped. */
+	EXPECT_EQ((uint32_t)LUTCORE_ERR_BUS, res.error);
+	EXPECT_LT(a.fm.maps, (uint64_t)4200)
+	TH_LOG("%llu runs mapped after the abort", (unsigned long long)a.fm.maps);
+	EXPECT_EQ(a.fm.maps, a.fm.unmaps);
+	lut_engine_fini(a.e);
+	free(base);
+}
+
 /* Device memory straddling the top of the VA space, 32 KiB each side. */
 #define VA_TOP	 (1ull << LUTCORE_VA_BITS)
 #define TOP_HALF 0x8000u
