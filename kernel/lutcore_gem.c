@@ -157,16 +157,22 @@ static struct lutcore_mapping *lutcore_mapping_create(struct lutcore_bo *bo,
 	kref_init(&mapping->refcount);
 	INIT_LIST_HEAD(&mapping->bo_link);
 	mapping->handles = 1;
+	/*
+	 * Complete before the map makes the node visible: a SUBMIT of
+	 * another thread may find it by address as soon as it is.
+	 */
+	drm_gem_object_get(obj);
+	mapping->bo = bo;
+	mapping->vm = lutcore_vm_get(vm);
 
 	ret = lutcore_vm_map(vm, &mapping->node, obj->size, sgt,
 			     !(bo->flags & DRM_LUTCORE_BO_DEV_READ_ONLY));
 	if (ret) {
+		lutcore_vm_put(vm);
+		drm_gem_object_put(obj);
 		kfree(mapping);
 		return ERR_PTR(ret);
 	}
-	drm_gem_object_get(obj);
-	mapping->bo = bo;
-	mapping->vm = lutcore_vm_get(vm);
 
 	return mapping;
 }

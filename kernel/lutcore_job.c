@@ -30,7 +30,9 @@
 /* ---- hardware fences ---------------------------------------------------- */
 
 /*
- * Releases of our fences run here: see lutcore_fence_release(). Created at
+ * Releases of our fences and jobs run here (see lutcore_fence_release()
+ * and lutcore_job_put_resources()), so that dropping the device and module
+ * references never runs on the scheduler or in atomic context. Created at
  * module load, destroyed at unload, which waits for the last release.
  */
 static struct workqueue_struct *lutcore_fence_wq;
@@ -297,9 +299,44 @@ spurious:
 	return DRM_GPU_SCHED_STAT_NOMINAL;
 }
 
+static void lutcore_job_release_work(struct work_struct *work)
+{
+	struct lutcore_job *job =
+		container_of(work, struct lutcore_job, release_work);
+	struct lutcore_device *ldev = job->ldev;
+
+	kfree(job);
+	/* May be the last reference: finalizes the schedulers, sleeps. */
+	drm_dev_put(&ldev->drm);
+	/* Last, as in lutcore_fence_release_work(). */
+	module_put(THIS_MODULE);
+}
+
+/**
+ * lutcore_job_hold() - a new job holds the device and the module
+ * @job: the job, just allocated
+ * @ldev: the device it is submitted to
+ *
+ * Until it is freed: a job the scheduler cancels in its entity (its file
+ * closed while it waited) is freed later from a system workqueue, once
+ * its dependencies signal, through the scheduler and ops in @ldev and in
+ * this module, which the closed file no longer holds.
+ */
+void lutcore_job_hold(struct lutcore_job *job, struct lutcore_device *ldev)
+{
+	__module_get(THIS_MODULE);
+	drm_dev_get(&ldev->drm);
+	job->ldev = ldev;
+	INIT_WORK(&job->release_work, lutcore_job_release_work);
+}
+
 /**
  * lutcore_job_put_resources() - free a job that holds no scheduler state
  * @job: the job; its scheduler job is cleaned up or was never initialized
+ *
+ * The device and module references go on the release workqueue: this may
+ * run on the scheduler's free worker, which the last device reference
+ * would cancel and wait for.
  */
 void lutcore_job_put_resources(struct lutcore_job *job)
 {
@@ -309,7 +346,7 @@ void lutcore_job_put_resources(struct lutcore_job *job)
 		lutcore_mapping_put(job->mappings[i]);
 	kvfree(job->mappings);
 	lutcore_file_put(job->lfile);
-	kfree(job);
+	queue_work(lutcore_fence_wq, &job->release_work);
 }
 
 static void lutcore_job_release(struct drm_sched_job *sched_job)

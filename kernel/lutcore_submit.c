@@ -412,7 +412,7 @@ int lutcore_ioctl_submit(struct drm_device *drm, void *data,
 	job = kzalloc(sizeof(*job), GFP_KERNEL);
 	if (!job)
 		return -ENOMEM;
-	job->ldev = ldev;
+	lutcore_job_hold(job, ldev);
 	kref_get(&lfile->refcount);
 	job->lfile = lfile;
 	job->cmd_addr = args->cmd_addr;
