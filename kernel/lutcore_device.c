@@ -21,6 +21,7 @@
 
 #include "lutcore_drv.h"
 #include "lutcore_job.h"
+#include "lutcore_mmu.h"
 
 static unsigned int lutcore_job_timeout_ms = 2000;
 static unsigned int lutcore_max_jobs_per_core = 2;
@@ -133,8 +134,9 @@ static int lutcore_read_caps(struct lutcore_device *ldev)
 	/* The page-table format of the register map is the only one we build. */
 	if (caps->page_shift != LUTCORE_PAGE_SHIFT ||
 	    caps->pt_levels != LUTCORE_PT_LEVELS ||
-	    caps->va_bits <= LUTCORE_PAGE_SHIFT ||
-	    caps->va_bits > LUTCORE_PAGE_SHIFT + LUTCORE_PT_LEVELS * LUTCORE_PT_BITS) {
+	    caps->va_bits > LUTCORE_PAGE_SHIFT + LUTCORE_PT_LEVELS * LUTCORE_PT_BITS ||
+	    /* Buffers start at LUTCORE_VA_START: the space must reach past it. */
+	    BIT_ULL(caps->va_bits) <= LUTCORE_VA_START) {
 		dev_err(dev, "unsupported address space: %u-bit VA, page shift %u, %u levels\n",
 			caps->va_bits, caps->page_shift, caps->pt_levels);
 		return -ENODEV;

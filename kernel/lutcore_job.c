@@ -119,15 +119,15 @@ static const struct dma_fence_ops lutcore_fence_ops = {
 
 /*
  * Memory for a fence, holding the device and the module until its
- * release; the caller initializes it at once. The module is live: run_job
- * is reached only from an open file's entity or for a job that already
- * has a fence, both of which hold the module.
+ * release. The module is live: its caller is SUBMIT or run_job, whose job
+ * holds the module.
  */
-static struct dma_fence *lutcore_fence_alloc(struct lutcore_device *ldev)
+static struct dma_fence *lutcore_fence_alloc(struct lutcore_device *ldev,
+					     gfp_t gfp)
 {
 	struct lutcore_fence *f;
 
-	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	f = kzalloc(sizeof(*f), gfp);
 	if (!f)
 		return NULL;
 	__module_get(THIS_MODULE);
@@ -135,6 +135,28 @@ static struct dma_fence *lutcore_fence_alloc(struct lutcore_device *ldev)
 	f->ldev = ldev;
 
 	return &f->base;
+}
+
+/*
+ * A fence for run_job: the one SUBMIT allocated, or, when a recovery runs
+ * the job again, a new one without sleeping: run_job is on the path that
+ * signals fences, where memory reclaim may wait for them.
+ */
+static struct dma_fence *lutcore_job_fence(struct lutcore_job *job)
+{
+	struct dma_fence *fence = job->prealloc;
+
+	if (fence) {
+		job->prealloc = NULL;
+		return fence;
+	}
+	return lutcore_fence_alloc(job->ldev, GFP_NOWAIT | __GFP_NOWARN);
+}
+
+/* Frees a fence that was never initialized (a job that never ran). */
+static void lutcore_fence_discard(struct dma_fence *fence)
+{
+	lutcore_fence_release(fence);
 }
 
 /* A fence for the next KICK; the caller holds core->lock. */
@@ -151,12 +173,12 @@ static void lutcore_fence_init(struct lutcore_core *core, struct dma_fence *fenc
  * scheduler turns into the same error on the job's finished fence.
  */
 static struct dma_fence *lutcore_fence_error(struct lutcore_core *core,
-					     int error)
+					     struct lutcore_job *job, int error)
 {
 	struct dma_fence *fence;
 	unsigned long flags;
 
-	fence = lutcore_fence_alloc(core->ldev);
+	fence = lutcore_job_fence(job);
 	if (!fence)
 		return ERR_PTR(error);
 
@@ -242,7 +264,8 @@ static struct dma_fence *lutcore_job_run(struct drm_sched_job *sched_job)
 	 * rather than NULL, so the finished fence holds the device too.
 	 */
 	if (unlikely(sched_job->s_fence->finished.error))
-		return lutcore_fence_error(core, sched_job->s_fence->finished.error);
+		return lutcore_fence_error(core, job,
+					   sched_job->s_fence->finished.error);
 
 	if (job->hw_fence) {
 		/* Run again by a recovery (lutcore_reset.c). */
@@ -252,14 +275,14 @@ static struct dma_fence *lutcore_job_run(struct drm_sched_job *sched_job)
 		dma_fence_put(job->hw_fence);
 		job->hw_fence = NULL;
 		if (job->abort_error)
-			return lutcore_fence_error(core, job->abort_error);
+			return lutcore_fence_error(core, job, job->abort_error);
 	}
 	if (atomic_read(&job->lfile->banned))
-		return lutcore_fence_error(core, -ECANCELED);
+		return lutcore_fence_error(core, job, -ECANCELED);
 	if (!drm_dev_enter(&job->ldev->drm, &idx))
-		return lutcore_fence_error(core, -ENODEV);
+		return lutcore_fence_error(core, job, -ENODEV);
 
-	fence = lutcore_fence_alloc(job->ldev);
+	fence = lutcore_job_fence(job);
 	if (!fence) {
 		drm_dev_exit(idx);
 		return ERR_PTR(-ENOMEM);
@@ -320,14 +343,22 @@ static void lutcore_job_release_work(struct work_struct *work)
  * Until it is freed: a job the scheduler cancels in its entity (its file
  * closed while it waited) is freed later from a system workqueue, once
  * its dependencies signal, through the scheduler and ops in @ldev and in
- * this module, which the closed file no longer holds.
+ * this module, which the closed file no longer holds. Also allocates the
+ * job's first hardware fence here, where sleeping is allowed.
+ *
+ * Return: 0, or -ENOMEM with nothing held.
  */
-void lutcore_job_hold(struct lutcore_job *job, struct lutcore_device *ldev)
+int lutcore_job_hold(struct lutcore_job *job, struct lutcore_device *ldev)
 {
+	job->prealloc = lutcore_fence_alloc(ldev, GFP_KERNEL);
+	if (!job->prealloc)
+		return -ENOMEM;
 	__module_get(THIS_MODULE);
 	drm_dev_get(&ldev->drm);
 	job->ldev = ldev;
 	INIT_WORK(&job->release_work, lutcore_job_release_work);
+
+	return 0;
 }
 
 /**
@@ -346,6 +377,8 @@ void lutcore_job_put_resources(struct lutcore_job *job)
 		lutcore_mapping_put(job->mappings[i]);
 	kvfree(job->mappings);
 	lutcore_file_put(job->lfile);
+	if (job->prealloc)
+		lutcore_fence_discard(job->prealloc);
 	queue_work(lutcore_fence_wq, &job->release_work);
 }
 

@@ -66,6 +66,8 @@ struct lutcore_job {
 	bool dropped;
 	/** @abort_error: see @dropped */
 	int abort_error;
+	/** @prealloc: memory for the first hardware fence, until run_job */
+	struct dma_fence *prealloc;
 	/** @release_work: frees the job and drops its device and module */
 	struct work_struct release_work;
 };
@@ -85,7 +87,7 @@ void lutcore_file_entities_fini(struct lutcore_file_priv *lfile);
 void lutcore_file_history_fini(struct lutcore_file_priv *lfile);
 void lutcore_job_record_fault(struct lutcore_job *job, u32 hw_error,
 			      u64 fault_addr, u32 fault_offset);
-void lutcore_job_hold(struct lutcore_job *job, struct lutcore_device *ldev);
+int lutcore_job_hold(struct lutcore_job *job, struct lutcore_device *ldev);
 void lutcore_job_put_resources(struct lutcore_job *job);
 u64 lutcore_job_record(struct lutcore_file_priv *lfile,
 		       struct dma_fence *finished);

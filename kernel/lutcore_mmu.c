@@ -114,6 +114,7 @@ static struct lutcore_pt *lutcore_vm_leaf(struct lutcore_vm *vm, u64 va,
 				return ERR_PTR(-ENOMEM);
 			pt->children[i] = child;
 			/* The child is zeroed before the parent points to it. */
+			dma_wmb();
 			lutcore_pt_set(pt, i, (child->dma & LUTCORE_PTE_ADDR_MASK) |
 				       LUTCORE_PTE_VALID);
 		}
@@ -212,6 +213,10 @@ int lutcore_vm_map(struct lutcore_vm *vm, struct drm_mm_node *node, u64 size,
 err_unmap:
 	lutcore_vm_clear(vm, node->start, va - node->start);
 	drm_mm_remove_node(node);
+	mutex_unlock(&vm->lock);
+	/* A running job may have cached the entries just cleared. */
+	lutcore_mmu_flush_tlbs(vm->ldev);
+	return ret;
 out_unlock:
 	mutex_unlock(&vm->lock);
 	return ret;

@@ -99,6 +99,8 @@ static void lutcore_reset_quiesce(struct lutcore_device *ldev)
 	unsigned int i;
 
 	lutcore_write(ldev, LUTCORE_REG_IRQ_MASK, 0);
+	/* Flush the posted write before waiting out the handlers. */
+	lutcore_read(ldev, LUTCORE_REG_IRQ_MASK);
 	for (i = 0; i < ldev->caps.num_cores; i++)
 		synchronize_irq(ldev->cores[i].irq);
 	for (i = 0; i < ldev->caps.num_cores; i++)

@@ -412,7 +412,11 @@ int lutcore_ioctl_submit(struct drm_device *drm, void *data,
 	job = kzalloc(sizeof(*job), GFP_KERNEL);
 	if (!job)
 		return -ENOMEM;
-	lutcore_job_hold(job, ldev);
+	ret = lutcore_job_hold(job, ldev);
+	if (ret) {
+		kfree(job);
+		return ret;
+	}
 	kref_get(&lfile->refcount);
 	job->lfile = lfile;
 	job->cmd_addr = args->cmd_addr;
