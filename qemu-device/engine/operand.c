@@ -14,6 +14,15 @@
 #include <stdlib.h>
 #include "lut_engine_int.h"
 
+/*
+ * Host memory a guest can make the device use, per operand: an operand
+ * that is not contiguous in host memory is copied whole (the weights of
+ * LMMA excepted, which are read in place), and every contiguous run is
+ * recorded. Beyond these it is BAD_OPERAND, before anything is copied.
+ */
+#define LUT_MAX_COPY (1ull << 30)
+#define LUT_MAX_RUNS (1u << 20)
+
 /* Runs mapped between two looks at the engine's abort flag. */
 #define LUT_ABORT_CHECK_RUNS 4096
 
@@ -38,7 +47,19 @@ uint64_t lut_matrix_bytes(uint32_t rows, uint32_t cols, uint32_t ld,
     return ((uint64_t)(rows - 1) * stride + cols) * esize;
 }
 
-static int map_runs(struct lut_ctx *c, struct lut_span *s)
+/* Whether the operand may take another run; fails it if not. */
+static int run_allowed(struct lut_ctx *c, const struct lut_span *s,
+                       uint64_t got, bool view)
+{
+    bool copied = !view && (s->nruns || got < s->len);
+
+    if (s->nruns == LUT_MAX_RUNS || (copied && s->len > LUT_MAX_COPY)) {
+        return lut_fail(c, LUTCORE_ERR_BAD_OPERAND, s->va);
+    }
+    return 0;
+}
+
+static int map_runs(struct lut_ctx *c, struct lut_span *s, bool view)
 {
     const struct lut_mem_ops *ops = c->mem->ops;
     uint32_t cap = 0;
@@ -67,6 +88,13 @@ static int map_runs(struct lut_ctx *c, struct lut_span *s)
             return lut_fail(c, LUTCORE_ERR_BUS, s->va + off);
         }
         got = LUT_MIN(got, s->len - off);
+        err = run_allowed(c, s, got, view);
+        if (err) {
+            if (ops->unmap) {
+                ops->unmap(c->mem->opaque, host, got, s->acc, 0);
+            }
+            return err;
+        }
         if (s->nruns == cap) {
             struct lut_run *r;
 
@@ -129,7 +157,7 @@ static int acquire(struct lut_ctx *c, uint64_t va, uint64_t len,
     }
     s = &c->spans[c->nspans++];
     *s = (struct lut_span){ .va = va, .len = len, .acc = acc };
-    err = map_runs(c, s);
+    err = map_runs(c, s, view);
     if (err) {
         return err;
     }

@@ -513,6 +513,74 @@ TEST(abort_within_a_scattered_operand)
 	free(base);
 }
 
+/* Every device page is the same 4 KiB host page (aliased page tables). */
+struct alias_mem {
+	uint8_t page[4096];
+	uint64_t maps, unmaps;
+};
+
+static int alias_map(void *opaque, uint64_t va, uint64_t len, enum lut_access acc, void **host,
+		     uint64_t *host_len, uint64_t *fault_va)
+{
+	struct alias_mem *a = opaque;
+	uint64_t off = va % sizeof(a->page);
+
+	(void)acc;
+	(void)fault_va;
+	a->maps++;
+	*host = a->page + off;
+	*host_len = len < sizeof(a->page) - off ? len : sizeof(a->page) - off;
+	return 0;
+}
+
+static void alias_unmap(void *opaque, void *host, uint64_t host_len, enum lut_access acc,
+			uint64_t written)
+{
+	struct alias_mem *a = opaque;
+
+	(void)host;
+	(void)host_len;
+	(void)acc;
+	(void)written;
+	a->unmaps++;
+}
+
+/*
+ * A guest cannot make the device copy an operand of scattered pages
+ * larger than 1 GiB (docs/isa.md §1): a 1025 MiB COPY over aliased pages
+ * is BAD_OPERAND at its source, found at its first run, before anything
+ * is allocated or copied.
+ */
+TEST(scattered_operand_over_copy_limit)
+{
+	static const struct lut_mem_ops ops = {.map = alias_map, .unmap = alias_unmap};
+	static struct alias_mem a;
+	const uint64_t va = 1ull << 32;
+	struct lut_mem mem = {.ops = &ops, .opaque = &a};
+	struct lut_engine_config cfg;
+	struct lut_exec_result res;
+	struct lut_engine *e;
+	struct lutc_copy cp = {.op = LUTC_OP_COPY,
+			       .src_dtype = LUTC_DT_F32,
+			       .dst_dtype = LUTC_DT_F32,
+			       .rows = 1025,
+			       .cols = 1u << 18, /* 1 MiB rows */
+			       .src = va,
+			       .dst = va + (2ull << 30)};
+
+	memset(&a, 0, sizeof(a));
+	lut_engine_config_default(&cfg);
+	ASSERT_EQ(0, lut_engine_init(&e, &cfg));
+	/* The stream is the aliased page too: its first bytes hold the COPY. */
+	memcpy(a.page, &cp, sizeof(cp));
+	lut_engine_run(e, &mem, va, LUTC_INSN_SIZE, &res);
+	EXPECT_EQ((uint32_t)LUTCORE_ERR_BAD_OPERAND, res.error);
+	EXPECT_EQ(va, res.fault_va);
+	EXPECT_LT(a.maps, (uint64_t)8) TH_LOG("%llu runs mapped", (unsigned long long)a.maps);
+	EXPECT_EQ(a.maps, a.unmaps);
+	lut_engine_fini(e);
+}
+
 /* Device memory straddling the top of the VA space, 32 KiB each side. */
 #define VA_TOP	 (1ull << LUTCORE_VA_BITS)
 #define TOP_HALF 0x8000u
