@@ -76,18 +76,22 @@ $(VMBIN)/tests/$(1): $(2) $(LIB_A) $(LIB_HDRS) $(KERNEL_DIR_FILE) $$(wildcard $$
 	$$(quiet) VMTEST $$(notdir $$@)
 	$$(Q)$$(CC) -static $$(BASE_CFLAGS) $$(CFLAGS) $$(TEST_CFLAGS) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
 endef
+# Command-line helpers every tool links (tools/common/args.h).
+TOOL_COMMON_SRCS := $(TOP)/tools/common/args.c
+TOOL_COMMON_HDRS := $(TOP)/tools/common/args.h
+TOOL_CFLAGS := -I$(TOP)/tools/common
 # $(call tool,NAME,SOURCES): a user tool, for the host and (static) the VM.
 define tool
 TOOLS += $(HOST)/bin/$(1)
 VM_PROGS += $(VMBIN)/bin/$(1)
-$(HOST)/bin/$(1): $(2) $(LIB_A) $(LIB_HDRS) $$(wildcard $$(dir $$(firstword $(2)))*.h)
+$(HOST)/bin/$(1): $(2) $(TOOL_COMMON_SRCS) $(TOOL_COMMON_HDRS) $(LIB_A) $(LIB_HDRS) $$(wildcard $$(dir $$(firstword $(2)))*.h)
 	@mkdir -p $$(@D)
 	$$(quiet) TOOL $$(notdir $$@)
-	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(CFLAGS) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
-$(VMBIN)/bin/$(1): $(2) $(LIB_A) $(LIB_HDRS) $$(wildcard $$(dir $$(firstword $(2)))*.h)
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(TOOL_CFLAGS) $$(CFLAGS) -o $$@ $(2) $(TOOL_COMMON_SRCS) $(LIB_A) $$(LDLIBS)
+$(VMBIN)/bin/$(1): $(2) $(TOOL_COMMON_SRCS) $(TOOL_COMMON_HDRS) $(LIB_A) $(LIB_HDRS) $$(wildcard $$(dir $$(firstword $(2)))*.h)
 	@mkdir -p $$(@D)
 	$$(quiet) VMTOOL $$(notdir $$@)
-	$$(Q)$$(CC) -static $$(BASE_CFLAGS) $$(CFLAGS) -o $$@ $(2) $(LIB_A) $$(LDLIBS)
+	$$(Q)$$(CC) -static $$(BASE_CFLAGS) $$(TOOL_CFLAGS) $$(CFLAGS) -o $$@ $(2) $(TOOL_COMMON_SRCS) $(LIB_A) $$(LDLIBS)
 endef
 
 include lib/lib.mk

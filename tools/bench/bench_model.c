@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "bench.h"
 #include "bench_model.h"
 #include "lutcore/lutcore.h"
@@ -78,21 +79,6 @@ static const char prompt_text[] =
 	"array adds instead of multiplying. Each weight bit selects an entry, and "
 	"the planes are shifted and added. ";
 
-static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
-}
-
 static int parse_value(struct mopts *o, const char *a, const char *v)
 {
 	if (!strcmp(a, "--backend")) {
@@ -105,17 +91,17 @@ static int parse_value(struct mopts *o, const char *a, const char *v)
 		return 0;
 	}
 	if (!strcmp(a, "--tokens"))
-		return parse_u32(v, 1, MAX_TOKENS, &o->tokens);
+		return args_u32(v, 10, 1, MAX_TOKENS, &o->tokens, NULL);
 	if (!strcmp(a, "--prompt-tokens"))
-		return parse_u32(v, 2, MAX_TOKENS, &o->prompt);
+		return args_u32(v, 10, 2, MAX_TOKENS, &o->prompt, NULL);
 	if (!strcmp(a, "--threads"))
-		return parse_u32(v, 1, 64, &o->threads);
+		return args_u32(v, 10, 1, 64, &o->threads, NULL);
 	if (!strcmp(a, "--wbits")) {
 		if (v && !strcmp(v, "t")) {
 			o->wbits = LUT_WBITS_TERNARY;
 			return 0;
 		}
-		return parse_u32(v, 1, 4, &o->wbits);
+		return args_u32(v, 10, 1, 4, &o->wbits, NULL);
 	}
 	if (!strcmp(a, "--table")) {
 		if (v && !strcmp(v, "f16"))

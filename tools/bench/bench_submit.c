@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "bench_submit.h"
 #include "lutcore/bo.h"
 #include "lutcore/lutcore.h"
@@ -74,21 +75,6 @@ static struct stats summarize(int64_t *ns, uint32_t n)
 	return s;
 }
 
-static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
-}
-
 /* 0, 1 after --help, or -EINVAL after printing why. */
 static int parse(int argc, char **argv, struct sopts *o)
 {
@@ -104,13 +90,13 @@ static int parse(int argc, char **argv, struct sopts *o)
 			fputs(usage, stdout);
 			return 1;
 		} else if (!strcmp(a, "--iters")) {
-			bad = parse_u32(v, 1, 10000000, &o->iters);
+			bad = args_u32(v, 10, 1, 10000000, &o->iters, NULL);
 		} else if (!strcmp(a, "--jobs")) {
-			bad = parse_u32(v, 1, 100000000, &o->jobs);
+			bad = args_u32(v, 10, 1, 100000000, &o->jobs, NULL);
 		} else if (!strcmp(a, "--depth")) {
-			bad = parse_u32(v, 1, 4096, &o->depth);
+			bad = args_u32(v, 10, 1, 4096, &o->depth, NULL);
 		} else if (!strcmp(a, "--core")) {
-			bad = parse_u32(v, 0, 255, &core);
+			bad = args_u32(v, 10, 0, 255, &core, NULL);
 			o->core = (int)core;
 		} else if (!strcmp(a, "--device")) {
 			bad = !v;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "args.h"
 #include "bench.h"
 #include "bench_model.h"
 #include "bench_submit.h"
@@ -43,21 +44,6 @@ static int bad(const char *fmt, const char *arg)
 	return -EINVAL;
 }
 
-/* A decimal number in [lo, hi] ending at *end. */
-static int parse_u32(const char *s, char **end, uint32_t lo, uint32_t hi, uint32_t *out)
-{
-	unsigned long v;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, end, 10);
-	if (errno || v < lo || v > hi)
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
-}
-
 /* Comma-separated list; item() parses one entry at *s and advances it. */
 static int parse_list(const char *arg, uint32_t *count,
 		      int (*item)(const char **s, uint32_t i, void *ctx), void *ctx)
@@ -81,7 +67,7 @@ static int item_u32(const char **s, uint32_t i, void *ctx)
 	uint32_t *list = ctx;
 	char *end;
 
-	if (parse_u32(*s, &end, 1, 1u << 20, &list[i]))
+	if (args_u32(*s, 10, 1, 1u << 20, &list[i], &end))
 		return -EINVAL;
 	*s = end;
 	return 0;
@@ -107,8 +93,8 @@ static int item_shape(const char **s, uint32_t i, void *ctx)
 	struct bench_opts *o = ctx;
 	char *end;
 
-	if (parse_u32(*s, &end, 1, 1u << 20, &o->shape_n[i]) || *end != 'x' ||
-	    parse_u32(end + 1, &end, 1, 1u << 20, &o->shape_k[i]))
+	if (args_u32(*s, 10, 1, 1u << 20, &o->shape_n[i], &end) || *end != 'x' ||
+	    args_u32(end + 1, 10, 1, 1u << 20, &o->shape_k[i], &end))
 		return -EINVAL;
 	*s = end;
 	return 0;

@@ -15,6 +15,7 @@
 #include "lutcore/lutcore.h"
 #include "lutcore/weights.h"
 #include "lutcore_isa.h"
+#include "args.h"
 #include "infer.h"
 
 /* clang-format off */
@@ -120,18 +121,12 @@ void infer_error(const char *fmt, ...)
 static const char *opt_name(int opt)
 {
 	static char buf[32];
-	const struct option *o;
 
-	if (opt < 256) {
+	if (opt < 256)
 		snprintf(buf, sizeof(buf), "-%c", opt);
-		return buf;
-	}
-	for (o = long_opts; o->name; o++)
-		if (o->val == opt) {
-			snprintf(buf, sizeof(buf), "--%s", o->name);
-			return buf;
-		}
-	return "?";
+	else
+		snprintf(buf, sizeof(buf), "--%s", args_long_name(long_opts, opt));
+	return buf;
 }
 
 static int usage_error(const char *what, const char *arg, const char *problem)
@@ -144,15 +139,11 @@ static int usage_error(const char *what, const char *arg, const char *problem)
 static int parse_uint(int opt, const char *arg, uint64_t min, uint64_t max, uint64_t *v)
 {
 	char range[64];
-	char *end;
+	int ret = args_u64(arg, 10, min, max, v, NULL);
 
-	if (arg[0] < '0' || arg[0] > '9')
+	if (ret == -EINVAL)
 		return usage_error(opt_name(opt), arg, "is not a non-negative integer");
-	errno = 0;
-	*v = strtoull(arg, &end, 10);
-	if (*end)
-		return usage_error(opt_name(opt), arg, "is not a non-negative integer");
-	if (errno || *v < min || *v > max) {
+	if (ret) {
 		snprintf(range, sizeof(range), "is out of range (%llu..%llu)",
 			 (unsigned long long)min, (unsigned long long)max);
 		return usage_error(opt_name(opt), arg, range);

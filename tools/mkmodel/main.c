@@ -15,6 +15,7 @@
 
 #include "lutcore/lutcore.h"
 #include "lutcore/quant.h"
+#include "args.h"
 #include "mkmodel.h"
 
 #define PROG "lutcore-mkmodel"
@@ -125,13 +126,11 @@ static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ..
 
 static int parse_u64(const struct given *g, uint64_t max, uint64_t *v)
 {
-	char *end;
+	int ret = args_u64(g->arg, 0, 0, max, v, NULL);
 
-	errno = 0;
-	if (g->arg[0] < '0' || g->arg[0] > '9')
+	if (ret == -EINVAL)
 		return usage_error("--%s '%s' is not a non-negative number", g->name, g->arg);
-	*v = strtoull(g->arg, &end, 0);
-	if (*end || errno || *v > max)
+	if (ret)
 		return usage_error("--%s '%s' is out of range", g->name, g->arg);
 	return 0;
 }
@@ -287,12 +286,7 @@ static int base_opts(struct cli *c, const struct given *g, int n)
 
 static const char *opt_name(int opt)
 {
-	const struct option *o;
-
-	for (o = long_opts; o->name; o++)
-		if (o->val == opt)
-			return o->name;
-	return "?";
+	return args_long_name(long_opts, opt);
 }
 
 /* Returns -1 to go on, else the exit status. */

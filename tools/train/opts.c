@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lutcore/lutcore.h"
+#include "args.h"
 #include "cli.h"
 
 static const char usage[] =
@@ -167,24 +168,17 @@ int lt_fail(const char *fmt, ...)
 
 static const char *opt_name(int opt)
 {
-	const struct option *o;
-
-	for (o = long_opts; o->name; o++)
-		if (o->val == opt)
-			return o->name;
-	return "?";
+	return args_long_name(long_opts, opt);
 }
 
 static int u64_arg(int opt, const char *arg, uint64_t min, uint64_t max, uint64_t *v)
 {
-	char *end;
+	int ret = args_u64(arg, 0, min, max, v, NULL);
 
-	errno = 0;
-	if (arg[0] < '0' || arg[0] > '9')
+	if (ret == -EINVAL)
 		return lt_fail("--%s '%s' is not a non-negative number (try --help)", opt_name(opt),
 			       arg);
-	*v = strtoull(arg, &end, 0);
-	if (*end || errno || *v < min || *v > max)
+	if (ret)
 		return lt_fail("--%s '%s' is out of range (%llu..%llu) (try --help)", opt_name(opt),
 			       arg, (unsigned long long)min, (unsigned long long)max);
 	return 0;
@@ -192,10 +186,11 @@ static int u64_arg(int opt, const char *arg, uint64_t min, uint64_t max, uint64_
 
 static int u32_arg(int opt, const char *arg, uint32_t min, uint32_t max, uint32_t *v)
 {
-	uint64_t x;
+	uint64_t x = 0;
 	int ret = u64_arg(opt, arg, min, max, &x);
 
-	*v = (uint32_t)x;
+	if (!ret)
+		*v = (uint32_t)x;
 	return ret;
 }
 

@@ -6,8 +6,10 @@
 TRAIN_CORE_SRCS := $(addprefix $(TOP)/tools/train/,pool.c gemm.c model.c forward.c \
 	backward.c optim.c step.c data.c tokens.c export.c ckpt.c) \
 	$(TOP)/tools/mkmodel/vocab.c $(TOP)/tools/mkmodel/model.c $(TOP)/tools/mkmodel/corpus.c
-TRAIN_SRCS := $(TRAIN_CORE_SRCS) $(addprefix $(TOP)/tools/train/,main.c opts.c run.c sample.c)
-TRAIN_HDRS := $(wildcard $(TOP)/tools/train/*.h) $(TOP)/tools/mkmodel/mkmodel.h
+TRAIN_SRCS := $(TRAIN_CORE_SRCS) $(addprefix $(TOP)/tools/train/,main.c opts.c run.c sample.c) \
+	$(TOOL_COMMON_SRCS)
+TRAIN_HDRS := $(wildcard $(TOP)/tools/train/*.h) $(TOP)/tools/mkmodel/mkmodel.h \
+	$(TOOL_COMMON_HDRS)
 TRAIN_BIN  := $(HOST)/bin/lutcore-train
 
 # Training is matrix products: let the compiler vectorize them with the
@@ -26,7 +28,7 @@ TOOLS += $(TRAIN_BIN)
 $(TRAIN_BIN): $(TRAIN_SRCS) $(TRAIN_HDRS) $(LIB_A) $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(quiet) TOOL $(notdir $@)
-	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(TRAIN_CFLAGS) -o $@ $(TRAIN_SRCS) $(LIB_A) $(LDLIBS)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(TRAIN_CFLAGS) $(TOOL_CFLAGS) -o $@ $(TRAIN_SRCS) $(LIB_A) $(LDLIBS)
 
 # ---- make model -----------------------------------------------------------
 # Trains both default models from scratch into models/ and writes the record
